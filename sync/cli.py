@@ -1,0 +1,43 @@
+"""The ``escalation-sync`` command (ARCHITECTURE.md, "The command line").
+
+Each sub-command is a module exposing ``configure(parser)`` and ``run(args) -> int``; this file
+only wires them, so adding a command never touches another's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "backtest": ("sync.commands.backtest", "replay a book through the rules and print the escalations as JSON"),
+    "check-config": ("sync.commands.check_config", "validate a rules file; errors name the field path"),
+    "config-schema": ("sync.commands.config_schema", "print the JSON Schema of the rules file"),
+    "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalation-sync",
+        description="Turns the customer-success escalation playbook into automation beside "
+        "Salesforce and Jira.",
+    )
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subs.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module_name)
+        importlib.import_module(module_name).configure(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(args._module)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
