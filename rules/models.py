@@ -162,6 +162,7 @@ class Trigger(Frozen):
     at: UtcDatetime
     tickets: tuple[str, ...] = ()
     issue: str | None = Field(default=None, description="the same-issue key, when it has one")
+    words: tuple[str, ...] = Field(default=(), description="watched words found (keyword)")
     reason: str = ""
 
 
@@ -174,6 +175,11 @@ class PlanStep(Frozen):
     step: str
     owner: str | None
     due: UtcDatetime | None
+
+
+class SeverityChange(Frozen):
+    at: UtcDatetime
+    severity: Severity
 
 
 class ExecSponsor(Frozen):
@@ -200,6 +206,7 @@ class Escalation(Frozen):
     exec_sponsor: ExecSponsor = ExecSponsor()
     plan: tuple[PlanStep, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
+    severity_history: tuple[SeverityChange, ...] = ()
     acknowledged_at: UtcDatetime | None = None
     resolved_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None

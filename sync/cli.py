@@ -19,7 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the selected command's module is imported (start-up stays fast and
+    one command's heavy dependencies never slow another)."""
     parser = argparse.ArgumentParser(
         prog="escalation-sync",
         description="Turns the customer-success escalation playbook into automation beside "
@@ -29,12 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         sub = subs.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(_module=module_name)
-        importlib.import_module(module_name).configure(sub)
+        if name == selected:
+            importlib.import_module(module_name).configure(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(selected).parse_args(argv)
     module = importlib.import_module(args._module)
     return int(module.run(args) or 0)
 

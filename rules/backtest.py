@@ -1,0 +1,76 @@
+"""``backtest``: replay a book as the live connector would have seen it, and report.
+
+Pure: a book and a config in, the contract's JSON-able result out (ARCHITECTURE.md, "The
+command line"). A book holds no acknowledgements or resolutions, so every escalation is still
+open and the SLA watch does not run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rules.config import RulesConfig
+from rules.directory import Directory, account_of
+from rules.events import Event, health_events, ticket_events
+from rules.models import Book, Escalation
+from rules.replay import Replay
+from rules.triggers import Context
+
+
+def book_events(book: Book, directory: Directory, now: datetime) -> tuple[list[Event], list[str]]:
+    """The book as events up to ``now``, and the keys of tickets matching no account."""
+    events: list[Event] = []
+    unmatched: list[str] = []
+    for ticket in book.tickets:
+        if ticket.created > now:
+            continue
+        account = account_of(ticket, directory)
+        if account is None:
+            unmatched.append(ticket.key)
+            continue
+        seen = ticket.model_copy(update={"comments": tuple(c for c in ticket.comments if c.at <= now)})
+        events.extend(ticket_events(seen, account))
+    for account in book.accounts:
+        events.extend(health_events(account.id, (s for s in account.health if s.at <= now)))
+    return events, sorted(unmatched)
+
+
+def run_backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> Replay:
+    directory = Directory.build(book.users, book.accounts, cfg.tiers.top_accounts)
+    replay = Replay(ctx=Context(cfg=cfg, directory=directory))
+    events, unmatched = book_events(book, directory, now or book.now)
+    replay.feed(events)
+    replay.unmatched = unmatched
+    return replay
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def escalation_json(esc: Escalation) -> dict[str, Any]:
+    """One escalation in the backtest contract's shape."""
+    return {
+        "account": esc.account,
+        "account_name": esc.account_name,
+        "opened": iso(esc.opened),
+        "severity": esc.severity.label,
+        "tier": esc.tier,
+        "owner": esc.owner,
+        "stakeholders": list(esc.stakeholders),
+        "triggers": [
+            {"kind": t.kind, "at": iso(t.at), "tickets": list(t.tickets)} for t in esc.triggers
+        ],
+        "exec_sponsor": {"required": esc.exec_sponsor.required, "due": iso(esc.exec_sponsor.due)},
+        "plan": [{"step": p.step, "owner": p.owner, "due": iso(p.due)} for p in esc.plan],
+    }
+
+
+def backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> dict[str, Any]:
+    """The backtest result: ``{"escalations": [...], "unmatched_tickets": [...]}``."""
+    replay = run_backtest(book, cfg, now)
+    return {
+        "escalations": [escalation_json(e) for e in replay.escalations()],
+        "unmatched_tickets": replay.unmatched,
+    }

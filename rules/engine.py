@@ -1,0 +1,166 @@
+"""One step of the rules: an account's state and one event in, new state and decisions out.
+
+This is the single code path of the live connector and of ``backtest``. It reads no clock
+and touches no store: what it needs of other accounts (open escalations per owner, recent
+tickets per component) comes in a :class:`WorldView`, and what other accounts must learn
+(a multi-customer finding, this ticket's component hits) goes out in the :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rules.escalation import Decision, escalate
+from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
+from rules.impact import ticket_facts, with_comment
+from rules.models import HealthSample
+from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
+from rules.triggers import REGISTRY, Context
+from rules.windows import Item, qualifying_span
+
+
+@dataclass(frozen=True)
+class WorldView:
+    """What one account's step may read of the others."""
+
+    load: Mapping[str, int] = field(default_factory=dict)  # owner email -> open escalations
+    hits: Mapping[str, Sequence[ComponentHit]] = field(default_factory=dict)  # component -> hits
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: AccountState
+    decisions: tuple[Decision, ...] = ()
+    hits: tuple[ComponentHit, ...] = ()
+    fanout: tuple[MultiCustomer, ...] = ()
+
+
+def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> Outcome:
+    """Fold one event into an account's state and decide.
+
+    Idempotent: applying the same event again finds the same trigger ids already acted on and
+    the same facts already known, and returns the same state with no decision.
+    """
+    horizon = ctx.cfg.state.horizon.total_seconds()
+    if is_stale(state, event.at, horizon):
+        return Outcome(state)
+    state = _observe(state, event, ctx)
+    hits: tuple[ComponentHit, ...] = ()
+    fanout: tuple[MultiCustomer, ...] = ()
+    if isinstance(event, TicketOpened):
+        state, hits, fanout = _multi_customer(state, event, ctx, world)
+
+    found: list = []
+    for kind in REGISTRY:
+        if kind.settings(ctx.cfg).enabled:
+            found.extend(kind.detect(event, state, found, ctx))
+    new = [t for t in dict((t.id, t) for t in found).values() if t.id not in state.fired]
+    if new:
+        state = state.model_copy(update={"fired": {**state.fired, **{t.id: t.at for t in new}}})
+
+    decision = escalate(state, new, event.at, ctx, world.load)
+    if decision is not None:
+        state = state.model_copy(update={"escalation": decision.escalation})
+    return Outcome(
+        state=_prune(state, ctx),
+        decisions=(decision,) if decision else (),
+        hits=hits,
+        fanout=fanout,
+    )
+
+
+def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
+    """Record the event's facts (idempotently) and move the watermark."""
+    update: dict[str, object] = {}
+    if state.watermark is None or event.at > state.watermark:
+        update["watermark"] = event.at
+    if isinstance(event, TicketOpened):
+        facts = ticket_facts(event.ticket, ctx.cfg)
+        old = state.tickets.get(facts.key)
+        merged = _merge_facts(old, facts) if old else facts
+        if merged != old:
+            update["tickets"] = {**state.tickets, facts.key: merged}
+    elif isinstance(event, CommentAdded):
+        old = state.tickets.get(event.ticket.key) or ticket_facts(event.ticket, ctx.cfg)
+        facts = with_comment(old, event.comment, ctx.cfg)
+        if facts != state.tickets.get(event.ticket.key):
+            update["tickets"] = {**state.tickets, facts.key: facts}
+    elif isinstance(event, HealthScored):
+        if all(s.at != event.at for s in state.health):
+            sample = HealthSample(at=event.at, score=event.score)
+            update["health"] = tuple(sorted((*state.health, sample), key=lambda s: s.at))
+    elif isinstance(event, MultiCustomer):
+        mine = any(event.component in f.components for f in state.tickets.values())
+        known = state.multi.get(event.component)
+        if mine and (known is None or event.at < known):
+            update["multi"] = {**state.multi, event.component: event.at}
+    return state.model_copy(update=update) if update else state
+
+
+def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
+    """A ticket seen again: keep what was known, add what is new; impact only rises."""
+    severity = min((s for s in (old.severity, new.severity) if s is not None), default=None)
+    reason = old.severity_reason if severity == old.severity else new.severity_reason
+    return old.model_copy(update={
+        "components": tuple(dict.fromkeys(old.components + new.components)),
+        "labels": tuple(dict.fromkeys(old.labels + new.labels)),
+        "severity": severity,
+        "severity_reason": reason,
+        "tier4_reason": old.tier4_reason or new.tier4_reason,
+        "exec_title": old.exec_title or new.exec_title,
+    })
+
+
+def _multi_customer(
+    state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
+) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[MultiCustomer, ...]]:
+    """Does this ticket's component now appear in enough accounts' tickets within the window?"""
+    rule = ctx.cfg.tiers.multi_customer
+    ticket = event.ticket
+    hits = tuple(
+        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
+        for c in ticket.components
+    )
+    multi = dict(state.multi)
+    fanout: list[MultiCustomer] = []
+    for hit in hits:
+        others = [h for h in world.hits.get(hit.component, ()) if h.key != hit.key]
+        items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
+        span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key),
+                               rule.accounts, rule.window)
+        if span is None:
+            continue
+        accounts = tuple(sorted({i.group for i in span.items}))
+        if hit.component not in multi or span.at < multi[hit.component]:
+            multi[hit.component] = span.at
+        fanout.extend(
+            MultiCustomer(at=span.at, account=a, component=hit.component, accounts=accounts)
+            for a in accounts if a != event.account
+        )
+    if multi != state.multi:
+        state = state.model_copy(update={"multi": multi})
+    return state, hits, tuple(fanout)
+
+
+def _prune(state: AccountState, ctx: Context) -> AccountState:
+    """Forget evidence older than the horizon, except what an open escalation still links."""
+    if state.watermark is None:
+        return state
+    cutoff = state.watermark - ctx.cfg.state.horizon
+    esc = state.escalation
+    linked = set(esc.tickets) if esc is not None and esc.is_open else set()
+    update: dict[str, object] = {}
+    if any(f.created < cutoff and k not in linked for k, f in state.tickets.items()):
+        update["tickets"] = {k: f for k, f in state.tickets.items()
+                             if f.created >= cutoff or k in linked}
+    if any(at < cutoff for at in state.fired.values()):
+        update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
+    if state.health and state.health[0].at < cutoff:
+        update["health"] = tuple(s for s in state.health if s.at >= cutoff)
+    if any(at < cutoff for at in state.multi.values()):
+        update["multi"] = {c: at for c, at in state.multi.items() if at >= cutoff}
+    repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
+    if any(c.closed_at < repeat_cutoff for c in state.closed):
+        update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
+    return state.model_copy(update=update) if update else state

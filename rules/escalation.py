@@ -1,0 +1,126 @@
+"""Opening and updating the one open escalation of an account (POLICY.md sections 4-8).
+
+Severity and tier only go up, stakeholders are only added, the owner chosen at opening never
+changes, and the executive sponsor once required stays required. Every change is written to
+the timeline with its reason, and the decision carries those reasons for the log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Literal
+
+from rules.models import Escalation, Frozen, SeverityChange, TimelineEntry, Trigger, external_id
+from rules.owners import choose_owner
+from rules.plans import plan_for
+from rules.severity import assess_severity
+from rules.sponsor import assess_sponsor, merge_sponsor
+from rules.state import AccountState
+from rules.tiers import assess_tier, stakeholders
+from rules.triggers.base import Context
+
+
+class Decision(Frozen):
+    """What the shell must make true in Salesforce and Jira, and why."""
+
+    action: Literal["open", "update"]
+    escalation: Escalation
+    reasons: tuple[str, ...]
+
+
+def merge_triggers(existing: Iterable[Trigger], new: Iterable[Trigger]) -> tuple[Trigger, ...]:
+    """Append new triggers; a burst on an issue already bursting grows that trigger instead."""
+    out = list(existing)
+    for trigger in new:
+        if trigger.kind == "ticket_burst":
+            same = [i for i, o in enumerate(out) if o.kind == "ticket_burst" and o.issue == trigger.issue]
+            if same:
+                old = out[same[0]]
+                keys = tuple(dict.fromkeys(old.tickets + trigger.tickets))
+                out[same[0]] = old.model_copy(update={"tickets": keys})
+                continue
+        out.append(trigger)
+    return tuple(out)
+
+
+def escalate(
+    state: AccountState,
+    new: list[Trigger],
+    at: datetime,
+    ctx: Context,
+    load: Mapping[str, int],
+) -> Decision | None:
+    """Open an escalation for ``new`` triggers, or update the open one; None if nothing changed.
+
+    Called for every event of an account with an open escalation, even one with no trigger, so
+    that new impact on a linked ticket or a multi-customer finding raises it.
+    """
+    cfg, directory = ctx.cfg, ctx.directory
+    account = directory.accounts[state.account]
+    prev = state.escalation if state.escalation is not None and state.escalation.is_open else None
+    if prev is None and not new:
+        return None
+    new = sorted(new, key=lambda t: (t.at, t.id))
+    triggers = merge_triggers(prev.triggers if prev else (), new)
+    tickets = tuple(dict.fromkeys([*(prev.tickets if prev else ()),
+                                   *(k for t in triggers for k in t.tickets)]))
+    linked = [state.tickets[k] for k in tickets if k in state.tickets]
+    severity, severity_why = assess_severity(triggers, linked, cfg)
+    tier, tier_why = assess_tier(account, triggers, linked, state.multi, directory, cfg)
+    notes: list[str] = []
+
+    if prev is None:
+        opened = new[0].at
+        owner, owner_notes = choose_owner(account, tier, directory, load, cfg)
+        notes.append(f"Opened: {severity.label} ({severity_why}), tier {tier} ({tier_why})")
+        notes.extend(f"Trigger {t.kind}: {t.reason}" for t in new)
+        notes.append(f"Owner: {owner or 'nobody'} (tier-{tier} owner role)")
+        notes.extend(owner_notes)
+        esc = Escalation(
+            id=external_id(account.id, opened), account=account.id, account_name=account.name,
+            opened=opened, severity=severity, tier=tier, owner=owner,
+            severity_history=(SeverityChange(at=opened, severity=severity),),
+            summary=f"{account.name}: {new[0].reason}",
+        )
+    else:
+        esc = prev
+        owner = prev.owner
+        seen = {t.id for t in prev.triggers}
+        notes.extend(f"Trigger {t.kind}: {t.reason}" for t in new if t.id not in seen)
+        joined = [k for k in tickets if k not in prev.tickets]
+        if joined:
+            notes.append(f"Linked {', '.join(joined)}")
+        if severity < prev.severity:
+            notes.append(f"Severity raised {prev.severity.label} -> {severity.label} ({severity_why})")
+            esc = esc.model_copy(update={
+                "severity": severity,
+                "severity_history": prev.severity_history + (SeverityChange(at=at, severity=severity),),
+            })
+        if tier > prev.tier:
+            notes.append(f"Tier raised {prev.tier} -> {tier} ({tier_why}); owner stays {owner}")
+        tier = max(tier, prev.tier)
+
+    before = set(prev.stakeholders) if prev else set()
+    people = before | stakeholders(account, tier, owner, directory, cfg)
+    people.discard((owner or "").lower())
+    if prev is not None and people - before:
+        notes.append(f"Stakeholders added: {', '.join(sorted(people - before))}")
+    sponsor = assess_sponsor(account, triggers, linked, esc.opened, at, cfg)
+    sponsor = merge_sponsor(prev.exec_sponsor if prev else esc.exec_sponsor, sponsor)
+    was = prev.exec_sponsor if prev else None
+    if sponsor.required and (was is None or not was.required or sponsor.due != was.due):
+        notes.append(f"Executive sponsor required by {sponsor.due:%Y-%m-%d %H:%M}Z: "
+                     f"{'; '.join(sponsor.reasons)}")
+
+    esc = esc.model_copy(update={
+        "triggers": triggers, "tickets": tickets, "tier": tier,
+        "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor,
+    })
+    esc = esc.model_copy(update={"plan": plan_for(esc, account.owner, cfg)})
+    if prev is not None and esc == prev and not notes:
+        return None
+    entries = tuple(TimelineEntry(at=at, text=n) for n in notes)
+    esc = esc.model_copy(update={"timeline": esc.timeline + entries})
+    return Decision(action="open" if prev is None else "update", escalation=esc,
+                    reasons=tuple(notes))

@@ -1,0 +1,75 @@
+"""A ticket's business impact: the facts severity, tier and sponsor rules read (sections 3, 4, 6).
+
+Only impact counts. Priority, impact labels and impact phrases in customer-authored text raise
+a ticket's severity; exclamation marks, capitals and angry words never do.
+"""
+
+from __future__ import annotations
+
+from rules.config import RulesConfig
+from rules.models import Comment, Severity, Ticket
+from rules.state import TicketFacts
+from rules.text import customer_ticket_text, find_words, has_whole_word, is_customer_comment, labels_in, summary_words
+
+
+def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:
+    """The facts of a newly seen ticket (its own fields; comments come as their own events)."""
+    sev_cfg = cfg.severity
+    severity: Severity | None = None
+    reason = ""
+    if ticket.priority and ticket.priority in sev_cfg.priorities:
+        severity = Severity.parse(sev_cfg.priorities[ticket.priority])
+        reason = f"priority {ticket.priority}"
+    text = customer_ticket_text(ticket)
+    impact = _impact(ticket.labels, text, cfg)
+    if impact and (severity is None or Severity.parse(sev_cfg.impact_severity) < severity):
+        severity, reason = Severity.parse(sev_cfg.impact_severity), impact
+    title = ticket.reporter.title
+    exec_title = (
+        title
+        if ticket.reporter.customer and title and has_whole_word(title, cfg.exec_sponsor.executive_titles)
+        else None
+    )
+    return TicketFacts(
+        key=ticket.key,
+        created=ticket.created,
+        components=ticket.components,
+        labels=tuple(label.lower() for label in ticket.labels),
+        words=tuple(sorted(summary_words(ticket.summary))),
+        channel=ticket.channel,
+        severity=severity,
+        severity_reason=reason,
+        tier4_reason=_tier4(ticket.labels, text, cfg),
+        exec_title=exec_title,
+    )
+
+
+def with_comment(facts: TicketFacts, comment: Comment, cfg: RulesConfig) -> TicketFacts:
+    """The facts after a comment: a customer's public words can reveal impact or legal action."""
+    if not is_customer_comment(comment):
+        return facts
+    update: dict[str, object] = {}
+    impact = _impact((), comment.body, cfg)
+    impact_sev = Severity.parse(cfg.severity.impact_severity)
+    if impact and (facts.severity is None or impact_sev < facts.severity):
+        update.update(severity=impact_sev, severity_reason=f"{impact} in a customer comment")
+    tier4 = _tier4((), comment.body, cfg)
+    if tier4 and not facts.tier4_reason:
+        update["tier4_reason"] = f"{tier4} in a customer comment"
+    return facts.model_copy(update=update) if update else facts
+
+
+def _impact(labels: tuple[str, ...], text: str, cfg: RulesConfig) -> str:
+    found = labels_in(labels, cfg.severity.impact_labels)
+    if found:
+        return f"impact label {found[0]}"
+    phrases = find_words(text, cfg.severity.impact_phrases)
+    return f"impact phrase '{phrases[0]}'" if phrases else ""
+
+
+def _tier4(labels: tuple[str, ...], text: str, cfg: RulesConfig) -> str | None:
+    found = labels_in(labels, cfg.tiers.tier4_labels)
+    if found:
+        return f"tier-4 label {found[0]}"
+    phrases = find_words(text, cfg.tiers.tier4_phrases)
+    return f"tier-4 phrase '{phrases[0]}'" if phrases else None

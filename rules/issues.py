@@ -1,0 +1,43 @@
+"""Same issue: when two tickets are about the same thing (by component, label or summary)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rules.config import RulesConfig
+from rules.state import TicketFacts
+from rules.text import similarity
+
+
+def issue_keys(facts: TicketFacts, cfg: RulesConfig) -> tuple[str, ...]:
+    """The keys under which a ticket is grouped with others on the same issue."""
+    mode = cfg.triggers.ticket_burst.same_issue
+    if mode == "component":
+        return tuple(f"component:{c}" for c in facts.components)
+    if mode == "label":
+        return tuple(f"label:{label}" for label in facts.labels)
+    return (f"summary:{facts.key}",) if facts.words else ()
+
+
+def same_issue(a: TicketFacts, b: TicketFacts, cfg: RulesConfig) -> bool:
+    if cfg.triggers.ticket_burst.same_issue == "summary":
+        threshold = cfg.triggers.ticket_burst.summary_similarity
+        return similarity(frozenset(a.words), frozenset(b.words)) >= threshold
+    return bool(set(issue_keys(a, cfg)) & set(issue_keys(b, cfg)))
+
+
+def grouped_with(
+    new: TicketFacts, others: Iterable[TicketFacts], cfg: RulesConfig
+) -> dict[str, list[TicketFacts]]:
+    """For each issue of ``new``: the tickets (``new`` included) on that same issue."""
+    pool = [f for f in others if f.key != new.key]
+    if cfg.triggers.ticket_burst.same_issue == "summary":
+        mates = [f for f in pool if same_issue(new, f, cfg)]
+        if not new.words:
+            return {}
+        earliest = min([new, *mates], key=lambda f: (f.created, f.key))
+        return {f"summary:{earliest.key}": [new, *mates]}
+    groups: dict[str, list[TicketFacts]] = {}
+    for key in issue_keys(new, cfg):
+        groups[key] = [new, *(f for f in pool if key in issue_keys(f, cfg))]
+    return groups

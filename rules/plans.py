@@ -1,0 +1,51 @@
+"""The resolution plan (POLICY.md section 8): steps, their owners and due times.
+
+Due times follow from the escalation's own history, so the plan can be recomputed at any
+moment and gives the same answer: a severity raised later shortens a deadline (the earliest
+of the deadlines each severity implies wins), an acknowledgement re-anchors the steps counted
+from it, and until it happens they count from the acknowledge deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from rules.calendar import deadline
+from rules.config import RulesConfig
+from rules.models import Escalation, PlanStep, SeverityChange
+
+Clock = Literal["acknowledge", "action_plan", "update"]
+
+
+def sla_deadline(esc: Escalation, clock: Clock, cfg: RulesConfig) -> datetime:
+    """The earliest deadline of ``clock`` implied by any severity the escalation has had."""
+    history = esc.severity_history or (SeverityChange(at=esc.opened, severity=esc.severity),)
+    out = []
+    for change in history:
+        sla = cfg.severity.sla_for(change.severity)
+        out.append(deadline(change.at, getattr(sla, clock), clock in sla.business_hours,
+                            cfg.calendar))
+    return min(out)
+
+
+def plan_for(esc: Escalation, csm: str | None, cfg: RulesConfig) -> tuple[PlanStep, ...]:
+    plan = cfg.plan
+    intake_due = sla_deadline(esc, "acknowledge", cfg)
+    ack = esc.acknowledged_at or intake_due
+    closure_due = (esc.resolved_at + plan.closure_after_resolution) if esc.resolved_at else None
+    dues: list[tuple[str, datetime | None]] = [
+        ("intake", intake_due),
+        ("investigation", ack + plan.investigation_after_ack),
+        ("solution_design", sla_deadline(esc, "action_plan", cfg)),
+        ("customer_update", ack + plan.customer_update_after_ack),
+        ("closure", closure_due),
+        ("follow_up", (closure_due + plan.follow_up_after_closure) if closure_due else None),
+    ]
+    if esc.exec_sponsor.required:
+        dues.append(("sponsor_brief", esc.exec_sponsor.due))
+    owners = {"owner": esc.owner, "csm": csm.lower() if csm else None}
+    return tuple(
+        PlanStep(step=step, owner=owners[plan.step_owners.get(step, "owner")], due=due)
+        for step, due in dues
+    )

@@ -1,0 +1,73 @@
+"""Executive sponsor (POLICY.md section 6): when one is required, and by when.
+
+Once required it stays required, with the earliest due time: the caller merges a new
+assessment into the previous one with :func:`merge_sponsor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from rules.config import RulesConfig
+from rules.models import Account, ExecSponsor, Trigger
+from rules.state import TicketFacts
+
+_IMMEDIATE_KINDS = {
+    "executive_flag": "a customer executive flagged the escalation",
+    "ceo_email": "a customer executive wrote to the CEO",
+    "social": "the customer may go public (social media)",
+}
+
+
+def assess_sponsor(
+    account: Account,
+    triggers: Iterable[Trigger],
+    linked: Iterable[TicketFacts],
+    opened: datetime,
+    at: datetime,
+    cfg: RulesConfig,
+) -> ExecSponsor:
+    """Every sponsor condition that holds at ``at``, each with the due time it implies."""
+    rules = cfg.exec_sponsor
+    within = rules.within
+    found: list[tuple[datetime, str]] = []
+    for trigger in triggers:
+        if trigger.kind in _IMMEDIATE_KINDS:
+            found.append((trigger.at, _IMMEDIATE_KINDS[trigger.kind]))
+        elif trigger.kind == "keyword":
+            legal = [w for w in trigger.words if w in cfg.triggers.keyword.legal_words]
+            if legal:
+                found.append((trigger.at, f"legal is involved (watched word {legal[0]!r})"))
+        elif trigger.kind == "repeat":
+            found.append((trigger.at + within, "the account escalated twice on the same issue"))
+    for facts in linked:
+        if facts.exec_title:
+            found.append((at, f"a customer executive reported {facts.key} ({facts.exec_title})"))
+        if facts.tier4_reason:
+            found.append((at, f"security, compliance or legal: {facts.tier4_reason}"))
+    if account.arr > rules.arr_over:
+        found.append((opened, f"ARR {account.arr:,.0f} exceeds {rules.arr_over:,.0f}"))
+    if account.renewal_date is not None:
+        days_left = account.renewal_date - at.date()
+        if timedelta(0) <= days_left <= rules.renewal_within:
+            found.append((at + within, f"renewal on {account.renewal_date} is within "
+                                       f"{rules.renewal_within.days} days"))
+    if not found:
+        return ExecSponsor()
+    return ExecSponsor(
+        required=True,
+        due=min(due for due, _ in found),
+        reasons=tuple(dict.fromkeys(reason for _, reason in sorted(found))),
+    )
+
+
+def merge_sponsor(previous: ExecSponsor, current: ExecSponsor) -> ExecSponsor:
+    """Required once means required for good; the earliest due time wins."""
+    if not previous.required:
+        return current
+    if not current.required:
+        return previous
+    due = min(d for d in (previous.due, current.due) if d is not None)
+    reasons = tuple(dict.fromkeys(previous.reasons + current.reasons))
+    return ExecSponsor(required=True, due=due, reasons=reasons)

@@ -1,0 +1,36 @@
+"""``ticket_burst``: N tickets from one account on the same issue within a window."""
+
+from __future__ import annotations
+
+from rules.events import Event, TicketOpened
+from rules.issues import grouped_with
+from rules.models import Trigger
+from rules.state import AccountState
+from rules.triggers.base import Context, TriggerKindBase
+from rules.windows import Item, qualifying_span
+
+
+class TicketBurst(TriggerKindBase):
+    kind = "ticket_burst"
+
+    def detect(
+        self, event: Event, state: AccountState, found: list[Trigger], ctx: Context
+    ) -> list[Trigger]:
+        if not isinstance(event, TicketOpened):
+            return []
+        cfg = ctx.cfg.triggers.ticket_burst
+        new = state.tickets[event.ticket.key]
+        out = []
+        for issue, mates in grouped_with(new, state.tickets.values(), ctx.cfg).items():
+            items = [Item(at=f.created, group=f.key, key=f.key) for f in mates]
+            anchor = Item(at=new.created, group=new.key, key=new.key)
+            span = qualifying_span(items, anchor, cfg.count, cfg.window)
+            if span is None:
+                continue
+            keys = tuple(i.key for i in span.items)
+            out.append(Trigger(
+                id=f"{self.kind}:{issue}:{new.key}", kind=self.kind, account=event.account,
+                at=span.at, tickets=keys, issue=issue,
+                reason=f"{len(keys)} tickets on {issue} within {cfg.window}: {', '.join(keys)}",
+            ))
+        return out
