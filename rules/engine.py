@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rules.escalation import Decision, escalate
+from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample
@@ -55,7 +55,8 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     for kind in REGISTRY:
         if kind.settings(ctx.cfg).enabled:
             found.extend(kind.detect(event, state, found, ctx))
-    new = [t for t in dict((t.id, t) for t in found).values() if t.id not in state.fired]
+    new = [t for t in dict((t.id, t) for t in found).values()
+           if t.id not in state.fired and not adds_nothing(t, state.escalation)]
     if new:
         state = state.model_copy(update={"fired": {**state.fired, **{t.id: t.at for t in new}}})
 
@@ -108,6 +109,7 @@ def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
         "severity": severity,
         "severity_reason": reason,
         "tier4_reason": old.tier4_reason or new.tier4_reason,
+        "tier4_at": old.tier4_at or new.tier4_at,
         "exec_title": old.exec_title or new.exec_title,
     })
 

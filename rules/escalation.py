@@ -44,6 +44,14 @@ def merge_triggers(existing: Iterable[Trigger], new: Iterable[Trigger]) -> tuple
     return tuple(out)
 
 
+def adds_nothing(trigger: Trigger, esc: Escalation | None) -> bool:
+    """A burst whose tickets the open escalation's burst on that issue already holds."""
+    if esc is None or not esc.is_open or trigger.kind != "ticket_burst":
+        return False
+    return any(o.kind == "ticket_burst" and o.issue == trigger.issue
+               and set(trigger.tickets) <= set(o.tickets) for o in esc.triggers)
+
+
 def escalate(
     state: AccountState,
     new: list[Trigger],
@@ -86,8 +94,10 @@ def escalate(
     else:
         esc = prev
         owner = prev.owner
+        kept = {t.id for t in triggers}
         seen = {t.id for t in prev.triggers}
-        notes.extend(f"Trigger {t.kind}: {t.reason}" for t in new if t.id not in seen)
+        # a burst merged into the open burst on its issue shows up as "Linked", not as a trigger
+        notes.extend(f"Trigger {t.kind}: {t.reason}" for t in new if t.id in kept and t.id not in seen)
         joined = [k for k in tickets if k not in prev.tickets]
         if joined:
             notes.append(f"Linked {', '.join(joined)}")

@@ -24,6 +24,7 @@ def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:
     impact = _impact(ticket.labels, text, cfg)
     if impact and (severity is None or Severity.parse(sev_cfg.impact_severity) < severity):
         severity, reason = Severity.parse(sev_cfg.impact_severity), impact
+    tier4 = _tier4(ticket.labels, text, cfg)
     title = ticket.reporter.title
     exec_title = (
         title
@@ -39,7 +40,8 @@ def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:
         channel=ticket.channel,
         severity=severity,
         severity_reason=reason,
-        tier4_reason=_tier4(ticket.labels, text, cfg),
+        tier4_reason=tier4,
+        tier4_at=ticket.created if tier4 else None,
         exec_title=exec_title,
     )
 
@@ -55,7 +57,7 @@ def with_comment(facts: TicketFacts, comment: Comment, cfg: RulesConfig) -> Tick
         update.update(severity=impact_sev, severity_reason=f"{impact} in a customer comment")
     tier4 = _tier4((), comment.body, cfg)
     if tier4 and not facts.tier4_reason:
-        update["tier4_reason"] = f"{tier4} in a customer comment"
+        update.update(tier4_reason=f"{tier4} in a customer comment", tier4_at=comment.at)
     return facts.model_copy(update=update) if update else facts
 
 

@@ -28,8 +28,18 @@ def assess_sponsor(
     at: datetime,
     cfg: RulesConfig,
 ) -> ExecSponsor:
-    """Every sponsor condition that holds at ``at``, each with the due time it implies."""
+    """Every sponsor condition that holds at ``at``, each with the due time it implies.
+
+    Each condition is dated by the evidence, never by the event being processed, so replaying
+    an older event cannot pull a due time earlier: a ticket's fact counts from when it was
+    known and the ticket was linked, the renewal window from no earlier than the opening.
+    """
     rules = cfg.exec_sponsor
+    triggers = list(triggers)
+    linked_at: dict[str, datetime] = {}
+    for trigger in triggers:
+        for key in trigger.tickets:
+            linked_at[key] = min(linked_at.get(key, trigger.at), trigger.at)
     within = rules.within
     found: list[tuple[datetime, str]] = []
     for trigger in triggers:
@@ -42,16 +52,20 @@ def assess_sponsor(
         elif trigger.kind == "repeat":
             found.append((trigger.at + within, "the account escalated twice on the same issue"))
     for facts in linked:
+        link = max(linked_at.get(facts.key, opened), opened)
         if facts.exec_title:
-            found.append((at, f"a customer executive reported {facts.key} ({facts.exec_title})"))
+            found.append((max(link, facts.created),
+                          f"a customer executive reported {facts.key} ({facts.exec_title})"))
         if facts.tier4_reason:
-            found.append((at, f"security, compliance or legal: {facts.tier4_reason}"))
+            found.append((max(link, facts.tier4_at or link),
+                          f"security, compliance or legal: {facts.tier4_reason}"))
     if account.arr > rules.arr_over:
         found.append((opened, f"ARR {account.arr:,.0f} exceeds {rules.arr_over:,.0f}"))
     if account.renewal_date is not None:
-        days_left = account.renewal_date - at.date()
+        when = max(at, opened)
+        days_left = account.renewal_date - when.date()
         if timedelta(0) <= days_left <= rules.renewal_within:
-            found.append((at + within, f"renewal on {account.renewal_date} is within "
+            found.append((when + within, f"renewal on {account.renewal_date} is within "
                                        f"{rules.renewal_within.days} days"))
     if not found:
         return ExecSponsor()

@@ -25,6 +25,7 @@ class TicketFacts(Frozen):
     severity: Severity | None = None
     severity_reason: str = ""
     tier4_reason: str | None = None
+    tier4_at: UtcDatetime | None = None
     exec_title: str | None = None
 
 
