@@ -15,6 +15,7 @@ from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample
+from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
 from rules.triggers import REGISTRY, Context
 from rules.windows import Item, qualifying_span
@@ -45,6 +46,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     horizon = ctx.cfg.state.horizon.total_seconds()
     if is_stale(state, event.at, horizon):
         return Outcome(state)
+    before = state
     state = _observe(state, event, ctx)
     hits: tuple[ComponentHit, ...] = ()
     fanout: tuple[MultiCustomer, ...] = ()
@@ -60,7 +62,9 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     if new:
         state = state.model_copy(update={"fired": {**state.fired, **{t.id: t.at for t in new}}})
 
-    decision = escalate(state, new, event.at, ctx, world.load)
+    decision = None
+    if new or _may_change(before, state, event, ctx):
+        decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
         state = state.model_copy(update={"escalation": decision.escalation})
     return Outcome(
@@ -69,6 +73,21 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         hits=hits,
         fanout=fanout,
     )
+
+
+def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Context) -> bool:
+    """Could this event, bringing no trigger, change the open escalation?
+
+    Only new facts about tickets, a multi-customer finding, or the renewal window can; skipping
+    the rest keeps the engine fast without changing any decision.
+    """
+    esc = after.escalation
+    if esc is None or not esc.is_open:
+        return False
+    if after.tickets is not before.tickets or after.multi is not before.multi:
+        return True
+    account = ctx.directory.accounts[after.account]
+    return renewal_pending(account, esc.exec_sponsor, event.at, ctx.cfg)
 
 
 def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:

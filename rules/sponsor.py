@@ -72,7 +72,7 @@ def assess_sponsor(
     return ExecSponsor(
         required=True,
         due=min(due for due, _ in found),
-        reasons=tuple(dict.fromkeys(reason for _, reason in sorted(found))),
+        reasons=tuple(sorted({reason for _, reason in found})),
     )
 
 
@@ -83,5 +83,20 @@ def merge_sponsor(previous: ExecSponsor, current: ExecSponsor) -> ExecSponsor:
     if not current.required:
         return previous
     due = min(d for d in (previous.due, current.due) if d is not None)
-    reasons = tuple(dict.fromkeys(previous.reasons + current.reasons))
+    reasons = tuple(sorted(set(previous.reasons) | set(current.reasons)))
     return ExecSponsor(required=True, due=due, reasons=reasons)
+
+
+def renewal_pending(account: Account, sponsor: ExecSponsor, at: datetime, cfg: RulesConfig) -> bool:
+    """Could the renewal window alone require (or hasten) the sponsor at ``at``?
+
+    The one sponsor condition that time alone can make true; the engine asks this before
+    skipping the re-assessment of an escalation that no evidence changed.
+    """
+    rules = cfg.exec_sponsor
+    if account.renewal_date is None:
+        return False
+    days_left = account.renewal_date - at.date()
+    if not timedelta(0) <= days_left <= rules.renewal_within:
+        return False
+    return not sponsor.required or sponsor.due is None or sponsor.due > at + rules.within

@@ -1,0 +1,92 @@
+"""A seeded generator of large books of business, for benchmarks and load tests.
+
+    python -m benchmarks.generate --tickets 100000 --accounts 5000 > big.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+COMPONENTS = [f"Component {i}" for i in range(40)]
+CALM = ["export is slow", "cannot find the setting", "report totals look off", "login takes long",
+        "question about billing", "integration retries", "dashboard widget empty", "API returns 500"]
+HOT = ["we will cancel", "our legal team is asking", "this looks like a data breach", "production down",
+       "considering cancellation", "outage for all users"]
+PRIORITIES = ["Highest", "High", "Medium", "Medium", "Medium", "Low", "Lowest"]
+CHANNELS = ["portal"] * 40 + ["email"] * 10 + ["phone"] * 5 + ["social", "executive_email"]
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def users(n_csm: int) -> list[dict[str, Any]]:
+    v = "@vendor.example"
+    out = [{"email": "ceo" + v, "role": "ceo"}, {"email": "cto" + v, "role": "cto", "manager": "ceo" + v},
+           {"email": "cro" + v, "role": "cro", "manager": "ceo" + v},
+           {"email": "vpcs" + v, "role": "vp_cs", "manager": "cro" + v},
+           {"email": "vpeng" + v, "role": "vp_engineering", "manager": "cto" + v}]
+    out += [{"email": f"director{d}{v}", "role": "cs_director", "manager": "vpcs" + v} for d in range(3)]
+    managers = max(1, n_csm // 8)
+    out += [{"email": f"manager{m}{v}", "role": "cs_manager", "manager": f"director{m % 3}{v}"}
+            for m in range(managers)]
+    out += [{"email": f"csm{c}{v}", "role": "csm", "manager": f"manager{c % managers}{v}"} for c in range(n_csm)]
+    return out
+
+
+def generate(tickets: int, accounts: int, days: int = 90, seed: int = 1) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    n_csm = max(1, accounts // 40)
+    start = NOW - timedelta(days=days)
+    accts = []
+    for i in range(accounts):
+        health, score = [], rnd.randint(60, 95)
+        for week in range(days // 7 + 1):
+            score = max(0, min(100, score + rnd.choice([-3, -1, 0, 1, 2, 3] + ([-35] if rnd.random() < 0.01 else []))))
+            health.append({"at": iso(start + timedelta(days=7 * week, hours=rnd.randint(0, 23))), "score": score})
+        accts.append({
+            "id": f"001{i:012d}AAA", "name": f"Customer {i}", "arr": rnd.choice([20, 40, 80, 150, 300, 700]) * 1000,
+            "segment": rnd.choice(["enterprise", "mid_market", "smb"]), "owner": f"csm{i % n_csm}@vendor.example",
+            "renewal_date": (NOW + timedelta(days=rnd.randint(1, 365))).date().isoformat(),
+            "domains": [f"customer{i}.example"], "health": health,
+        })
+    out = []
+    for k in range(tickets):
+        a = rnd.randrange(accounts)
+        created = start + timedelta(seconds=rnd.randint(0, days * 86400))
+        hot = rnd.random() < 0.03
+        text = rnd.choice(HOT if hot else CALM)
+        comments = [{"at": iso(created + timedelta(hours=h + 1)),
+                     "author": {"email": f"user@customer{a}.example", "customer": True} if rnd.random() < 0.6
+                     else {"email": "agent@vendor.example"},
+                     "body": rnd.choice(CALM + (HOT if rnd.random() < 0.02 else [])), "public": rnd.random() < 0.8}
+                    for h in range(rnd.randint(0, 3))]
+        out.append({
+            "key": f"SUP-{k + 1}", "created": iso(created), "updated": iso(created), "summary": text,
+            "description": text, "priority": rnd.choice(PRIORITIES), "components": [rnd.choice(COMPONENTS)],
+            "labels": ["executive-escalation"] if rnd.random() < 0.002 else [], "channel": rnd.choice(CHANNELS),
+            "reporter": {"email": f"user@customer{a}.example", "customer": True,
+                         "title": rnd.choice(["Engineer", "Admin", "VP Operations", ""])},
+            "comments": comments,
+        })
+    return {"now": iso(NOW), "users": users(n_csm), "accounts": accts, "tickets": out}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--accounts", type=int, default=5_000)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    json.dump(generate(a.tickets, a.accounts, a.days, a.seed), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
