@@ -188,6 +188,14 @@ class ExecSponsor(Frozen):
     reasons: tuple[str, ...] = ()
 
 
+class Breach(Frozen):
+    """A missed SLA deadline, acted on once (timeline, tier +1, notification)."""
+
+    clock: Literal["acknowledge", "update", "resolution"]
+    due: UtcDatetime
+    at: UtcDatetime
+
+
 class Escalation(Frozen):
     """One escalation of one account: the Salesforce record and the Jira epic are views of it."""
 
@@ -211,6 +219,13 @@ class Escalation(Frozen):
     resolved_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None
     summary: str = ""
+    # --- lifecycle (POLICY.md sections 9-11) ---
+    last_update_at: UtcDatetime | None = None
+    breaches: tuple[Breach, ...] = ()
+    root_cause: str | None = None
+    concession_given: bool | None = None
+    resolution_summary: str = ""
+    recovery: tuple[PlanStep, ...] = ()
 
     @property
     def is_open(self) -> bool:
