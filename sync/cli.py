@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("sync.commands.check_config", "validate a rules file; errors name the field path"),
     "config-schema": ("sync.commands.config_schema", "print the JSON Schema of the rules file"),
     "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
+    "sync-once": ("sync.commands.sync_once", "run one full poll cycle synchronously and print a summary"),
 }
 
 

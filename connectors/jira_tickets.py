@@ -1,0 +1,118 @@
+"""A Jira support issue (REST JSON) as a :class:`rules.models.Ticket`.
+
+Shapes only, no policy. A malformed issue raises :class:`SkippableRecordError` naming the issue
+and the field; odd but usable values degrade (an unknown channel reads as ``portal``, an
+Atlassian Document Format body is flattened to text, HTML is kept as text).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.errors import SkippableRecordError
+from rules.errors import describe
+from rules.models import Comment, Person, Ticket
+
+CHANNELS = {"portal", "email", "phone", "social", "executive_email"}
+MAX_TEXT = 200_000  # characters kept of one text; the rest cannot change a decision
+
+
+def jira_time(value: Any) -> datetime:
+    """Jira's ``2026-11-19T10:00:00.000+0000`` (or ISO 8601) as an aware UTC datetime."""
+    text = str(value).strip().replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def plain_text(value: Any) -> str:
+    """A v2 string, or the text of an Atlassian Document Format tree, capped in size."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if isinstance(value, dict):
+        parts: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("text"), str):
+                    parts.append(node["text"])
+                for child in node.get("content") or []:
+                    walk(child)
+                if node.get("type") in ("paragraph", "heading", "listItem"):
+                    parts.append("\n")
+            elif isinstance(node, list):
+                for child in node:
+                    walk(child)
+
+        walk(value)
+        return "".join(parts)[:MAX_TEXT]
+    return str(value)[:MAX_TEXT]
+
+
+def person(user: Any) -> Person:
+    if not isinstance(user, dict):
+        return Person()
+    return Person(
+        email=str(user.get("emailAddress") or "").lower(),
+        name=str(user.get("displayName") or ""),
+        customer=user.get("accountType") == "customer",
+    )
+
+
+def is_public(comment: dict[str, Any]) -> bool:
+    """JSM visibility: ``jsdPublic``, the ``sd.public.comment`` property, or a visibility limit."""
+    if comment.get("visibility"):
+        return False
+    for prop in comment.get("properties") or []:
+        if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
+            return not bool((prop.get("value") or {}).get("internal"))
+    return bool(comment.get("jsdPublic", True))
+
+
+def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str]) -> Ticket:
+    """Map one issue. ``field_ids``: "channel", "account", "title" -> custom field id."""
+    key = str(issue.get("key") or issue.get("id") or "?")
+    f = issue.get("fields")
+    if not isinstance(f, dict):
+        raise SkippableRecordError(key, "the issue has no fields")
+    try:
+        channel_raw = f.get(field_ids.get("channel", ""))
+        channel = (channel_raw or {}).get("value") if isinstance(channel_raw, dict) else channel_raw
+        reporter = person(f.get("reporter"))
+        title = f.get(field_ids.get("title", ""))
+        if title:
+            reporter = reporter.model_copy(update={"title": str(title)[:200]})
+        comments_raw = (f.get("comment") or {}).get("comments") or []
+        comments = tuple(
+            Comment(id=str(c.get("id")) if c.get("id") else None, at=jira_time(c["created"]),
+                    author=person(c.get("author")), body=plain_text(c.get("body")), public=is_public(c))
+            for c in comments_raw if isinstance(c, dict) and c.get("created")
+        )
+        account = f.get(field_ids.get("account", ""))
+        return Ticket(
+            key=key,
+            account=str(account).strip() or None if account else None,
+            created=jira_time(f["created"]),
+            updated=jira_time(f["updated"]) if f.get("updated") else None,
+            summary=plain_text(f.get("summary")),
+            description=plain_text(f.get("description")),
+            priority=(f.get("priority") or {}).get("name") if isinstance(f.get("priority"), dict) else None,
+            labels=tuple(str(x) for x in f.get("labels") or [] if x is not None),
+            components=tuple(str(c.get("name")) for c in f.get("components") or []
+                             if isinstance(c, dict) and c.get("name")),
+            channel=channel if channel in CHANNELS else "portal",
+            status=(f.get("status") or {}).get("name") if isinstance(f.get("status"), dict) else None,
+            reporter=reporter,
+            comments=comments,
+        )
+    except KeyError as exc:
+        raise SkippableRecordError(key, f"missing field {exc.args[0]!r}") from exc
+    except ValidationError as exc:
+        raise SkippableRecordError(key, "; ".join(describe(exc))) from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SkippableRecordError(key, f"malformed value: {exc}") from exc

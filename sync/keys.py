@@ -1,0 +1,91 @@
+"""Every Redis key the connector uses, in one place (STYLE.md, convention 12).
+
+All keys start with the namespace (default ``esc``), so one Redis can serve several
+installations. "Lives" means no expiry: losing it would lose or duplicate work.
+
+| key | type | lives? | holds |
+|---|---|---|---|
+| ``{ns}:cursor`` | hash | yes | source -> ISO time up to which changes are processed |
+| ``{ns}:state`` | hash | yes | account id -> the rules' AccountState (JSON) |
+| ``{ns}:accounts`` | hash | yes | account id -> Account (JSON): the directory cache |
+| ``{ns}:users`` | string | 1 h | the vendor's users (JSON list); refreshed when stale |
+| ``{ns}:hits`` | hash | yes (pruned) | component -> recent ComponentHits (JSON list) |
+| ``{ns}:load`` | hash | yes | owner email -> open escalations |
+| ``{ns}:seen`` | zset | pruned | "ticket key|updated" already processed (score: epoch of updated) |
+| ``{ns}:outbox`` | hash | yes | escalation id -> pending writes (JSON): decided, not yet written |
+| ``{ns}:index`` | hash | yes | external id -> what exists in Salesforce and Jira (record id, epic, steps...) |
+| ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
+| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token |
+| ``{ns}:unmatched`` | zset | pruned | tickets matching no account (score: epoch seen) |
+| ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
+| ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
+| ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    ns: str = "esc"
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.ns}:cursor"
+
+    @property
+    def state(self) -> str:
+        return f"{self.ns}:state"
+
+    @property
+    def accounts(self) -> str:
+        return f"{self.ns}:accounts"
+
+    @property
+    def users(self) -> str:
+        return f"{self.ns}:users"
+
+    @property
+    def hits(self) -> str:
+        return f"{self.ns}:hits"
+
+    @property
+    def load(self) -> str:
+        return f"{self.ns}:load"
+
+    @property
+    def seen(self) -> str:
+        return f"{self.ns}:seen"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.ns}:outbox"
+
+    @property
+    def index(self) -> str:
+        return f"{self.ns}:index"
+
+    @property
+    def unmatched(self) -> str:
+        return f"{self.ns}:unmatched"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.ns}:stats"
+
+    @property
+    def cycle(self) -> str:
+        return f"{self.ns}:cycle"
+
+    @property
+    def jira_users(self) -> str:
+        return f"{self.ns}:jira_users"
+
+    def intent(self, external_id: str, what: str) -> str:
+        return f"{self.ns}:intent:{external_id}:{what}"
+
+    def lock(self, name: str) -> str:
+        return f"{self.ns}:lock:{name}"
+

@@ -1,0 +1,227 @@
+"""One poll cycle as plain functions: read the deltas, decide with ``rules``, make it durable.
+
+The cycle never writes to Salesforce or Jira itself. It turns what changed into events, runs
+them through :func:`rules.engine.apply` (the same code ``backtest`` runs), and commits the new
+rules state, the escalations to write (the outbox) and the advanced cursors in one Redis
+transaction. :mod:`sync.writes` then drains the outbox idempotently. So a crash at any line
+either loses nothing (the cursor did not move) or duplicates nothing (the outbox is keyed by
+account and every write finds what an earlier attempt made).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from connectors.errors import FatalError, SkippableRecordError
+from connectors.jira_tickets import ticket_from_issue
+from rules.config import RulesConfig
+from rules.directory import Directory, account_of
+from rules.escalation import Decision
+from rules.events import Event, HealthScored, TicketOpened, ticket_events
+from rules.models import Account, Ticket
+from rules.replay import Replay
+from rules.triggers import Context
+from sync.state import CycleCommit, OutboxEntry, Store
+
+log = logging.getLogger("escalation_sync.pipeline")
+
+SF_ACCOUNTS, SF_HEALTH, JIRA_TICKETS = "salesforce.accounts", "salesforce.health", "jira.tickets"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class CycleSummary:
+    accounts_changed: int = 0
+    health_samples: int = 0
+    tickets_seen: int = 0
+    tickets_new: int = 0
+    tickets_skipped: int = 0
+    unmatched: list[str] = field(default_factory=list)
+    events: int = 0
+    opened: int = 0
+    updated: int = 0
+    duration_s: float = 0.0
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Poller:
+    """Reads Salesforce and Jira since the cursors and decides; see the module docstring."""
+
+    def __init__(self, store: Store, salesforce: Any, jira: Any, cfg: RulesConfig, *,
+                 support_jql: str, backfill: timedelta, overlap: timedelta,
+                 health_mode: str = "auto", clock: Callable[[], datetime] = utcnow):
+        self.store, self.sf, self.jira, self.cfg = store, salesforce, jira, cfg
+        self.support_jql, self.backfill, self.overlap = support_jql, backfill, overlap
+        self.health_mode = health_mode
+        self.clock = clock
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _users(self) -> list:
+        users = self.store.users()
+        if users is None:
+            users = self.sf.users()
+            self.store.save_users(users)
+        return users
+
+    def _salesforce(self, now: datetime, commit: CycleCommit, summary: CycleSummary,
+                    accounts: dict[str, Account]) -> list[Event]:
+        cursor = self.store.cursor(SF_ACCOUNTS)
+        events: list[Event] = []
+        newest = cursor
+        changed_scores: list[tuple[str, datetime, float]] = []
+        for account, modstamp, score in self.sf.accounts_since(cursor):
+            if cursor is not None and modstamp <= cursor:
+                continue  # SOQL compares whole seconds: rows at the cursor were processed already
+            summary.accounts_changed += 1
+            if accounts.get(account.id) != account:
+                accounts[account.id] = commit.accounts[account.id] = account
+            newest = max(newest, modstamp) if newest else modstamp
+            if score is not None:
+                changed_scores.append((account.id, modstamp, score))
+        newest = min(newest, now) if newest else newest  # a clock ahead of ours must not skip changes
+        if newest is not None and newest != cursor:
+            commit.cursors[SF_ACCOUNTS] = newest
+        if summary.accounts_changed == 0:
+            return events  # no account changed, so no health score did: one query, done
+        if self.health_mode in ("auto", "history"):
+            try:
+                events.extend(self._history(now, commit))
+            except FatalError:
+                if self.health_mode == "history":
+                    raise
+                log.warning("AccountHistory is not readable; using the connector's own health samples")
+                self.health_mode = "samples"
+        if self.health_mode == "samples":
+            events.extend(HealthScored(at=at, account=a, score=s) for a, at, s in changed_scores)
+        summary.health_samples = len(events)
+        return events
+
+    def _history(self, now: datetime, commit: CycleCommit) -> list[Event]:
+        cursor = self.store.cursor(SF_HEALTH) or (now - self.backfill)
+        out: list[Event] = []
+        newest = cursor
+        for account_id, sample in self.sf.health_since(cursor):
+            out.append(HealthScored(at=sample.at, account=account_id, score=sample.score))
+            newest = max(newest, sample.at)
+        newest = min(newest, now)
+        if newest != cursor:
+            commit.cursors[SF_HEALTH] = newest
+        return out
+
+    def _jira(self, now: datetime, commit: CycleCommit, summary: CycleSummary) -> list[Ticket]:
+        cursor = self.store.cursor(JIRA_TICKETS)
+        since = (cursor - self.overlap) if cursor else (now - self.backfill)
+        field_ids = self.jira.field_ids()
+        tickets: list[Ticket] = []
+        newest = cursor
+        for raw in self.jira.tickets_since(self.support_jql, since):
+            summary.tickets_seen += 1
+            try:
+                ticket = ticket_from_issue(raw, field_ids)
+            except SkippableRecordError as exc:
+                summary.tickets_skipped += 1
+                log.warning("skipping ticket %s: %s", exc.record_id, exc)
+                continue
+            tickets.append(ticket)
+            stamp = ticket.updated or ticket.created
+            newest = max(newest, stamp) if newest else stamp
+        members = {_seen_member(t): t for t in tickets}
+        already = self.store.seen(members)
+        fresh = [t for m, t in members.items() if m not in already]
+        summary.tickets_new = len(fresh)
+        commit.seen.update({m: (t.updated or t.created).timestamp() for m, t in members.items()
+                            if m not in already})
+        newest = min(newest, now) if newest else newest  # a clock ahead of ours must not skip changes
+        if newest is not None and newest != cursor:
+            commit.cursors[JIRA_TICKETS] = newest
+            commit.seen_before = (newest - self.overlap - timedelta(days=1)).timestamp()
+        return fresh
+
+    # --- deciding -----------------------------------------------------------------------
+
+    def cycle(self) -> CycleSummary:
+        """Poll both systems once and commit the decisions; returns what happened."""
+        started = time.monotonic()
+        now = self.clock()
+        summary = CycleSummary()
+        commit = CycleCommit()
+        users = self._users()
+        accounts = self.store.accounts()
+        events = self._salesforce(now, commit, summary, accounts)
+        tickets = self._jira(now, commit, summary)
+        directory = Directory.build(users, accounts.values(), self.cfg.tiers.top_accounts)
+        for ticket in tickets:
+            account = account_of(ticket, directory)
+            if account is None:
+                summary.unmatched.append(ticket.key)
+                commit.unmatched[ticket.key] = now.timestamp()
+                log.warning("ticket %s matches no account (reporter domain %s)", ticket.key,
+                            ticket.reporter.email.rpartition("@")[2] or "none")
+                continue
+            events.extend(ticket_events(ticket, account))
+        decisions = self._decide(events, directory, commit)
+        summary.events = len(events)
+        for d in decisions:
+            summary.opened += d.action == "open"
+            summary.updated += d.action == "update"
+            summary.decisions.append(decision_log(d))
+            log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons),
+                     extra={"decision": decision_log(d)})
+        commit.stats.update(cycles=1, events=len(events), opened=summary.opened, updated=summary.updated,
+                            unmatched=len(summary.unmatched), skipped=summary.tickets_skipped)
+        self.store.commit(commit)
+        summary.duration_s = round(time.monotonic() - started, 3)
+        self.store.record_cycle("poll", {"finished": now.isoformat(), **{k: v for k, v in summary.as_dict().items()
+                                                                        if k != "decisions"}})
+        return summary
+
+    def _decide(self, events: list[Event], directory: Directory, commit: CycleCommit) -> list[Decision]:
+        components = {c for e in events if isinstance(e, TicketOpened) for c in e.ticket.components}
+        hits = self.store.hits(components)
+        involved = {e.account for e in events} | {h.account for hs in hits.values() for h in hs}
+        involved &= set(directory.accounts)
+        before = self.store.states(involved)
+        load = self.store.load()
+        replay = Replay(ctx=Context(cfg=self.cfg, directory=directory), states=dict(before),
+                        load=Counter(load))
+        for component, known in hits.items():
+            replay.hits[component] = deque(known)
+        decisions = replay.feed(events)
+        commit.states.update({a: s for a, s in replay.states.items() if before.get(a) != s})
+        commit.hits.update({c: list(replay.hits[c]) for c in components})
+        commit.load.update({o: n - load.get(o, 0) for o, n in replay.load.items() if n != load.get(o, 0)})
+        pending = self.store.outbox_entries({d.escalation.id for d in decisions})
+        for d in decisions:
+            ident = d.escalation.id
+            entry = commit.outbox.get(ident) or pending.get(ident)
+            if entry is None:
+                commit.outbox[ident] = OutboxEntry(d.escalation, list(d.reasons))
+            else:
+                commit.outbox[ident] = OutboxEntry(d.escalation, entry.reasons + list(d.reasons),
+                                                   entry.version + 1)
+        return decisions
+
+
+def _seen_member(ticket: Ticket) -> str:
+    return f"{ticket.key}|{(ticket.updated or ticket.created).isoformat()}"
+
+
+def decision_log(d: Decision) -> dict[str, Any]:
+    """The one log line's payload for an escalation decision, with its reasons."""
+    e = d.escalation
+    return {"action": d.action, "id": e.id, "account": e.account, "account_name": e.account_name,
+            "severity": e.severity.label, "tier": e.tier, "owner": e.owner,
+            "triggers": sorted({t.kind for t in e.triggers}), "reasons": list(d.reasons)}

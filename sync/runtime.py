@@ -1,0 +1,85 @@
+"""Building the connector from settings: clients, store, poller, writer. Nothing decides here."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+import redis
+
+from connectors.jira import JiraConnector
+from connectors.salesforce import SalesforceConnector
+from connectors.salesforce_auth import TokenSource
+from rules.config import RulesConfig, parse_config
+from sync.pipeline import CycleSummary, Poller
+from sync.settings import Settings
+from sync.state import Store
+from sync.writes import FlushSummary, JiraShape, Writer
+
+
+def load_rules(settings: Settings) -> RulesConfig:
+    path = settings.escalation_rules
+    return parse_config(path.read_text(encoding="utf-8"), name=str(path)) if path else parse_config()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def rules(self) -> RulesConfig:
+        return load_rules(self.settings)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=30, health_check_interval=30)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.redis)
+
+    @cached_property
+    def salesforce(self) -> SalesforceConnector:
+        s = self.settings
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=bundle) if bundle else True
+        tokens = TokenSource(
+            s.salesforce_login_url, s.salesforce_client_id or "",
+            client_secret=s.salesforce_client_secret.get_secret_value() if s.salesforce_client_secret else None,
+            username=s.salesforce_username, private_key_file=s.salesforce_private_key_file,
+            timeout=s.http_timeout_seconds, verify=verify)
+        return SalesforceConnector(tokens, api_version=s.salesforce_api_version,
+                                   timeout=s.http_timeout_seconds, health_field=s.salesforce_health_field)
+
+    @cached_property
+    def jira(self) -> JiraConnector:
+        s = self.settings
+        return JiraConnector(
+            s.jira_url, email=s.jira_email,
+            api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
+            pat=s.jira_pat.get_secret_value() if s.jira_pat else None, timeout=s.http_timeout_seconds,
+            field_names={"channel": s.jira_channel_field, "account": s.jira_account_field,
+                         "title": s.jira_title_field})
+
+    @cached_property
+    def poller(self) -> Poller:
+        s = self.settings
+        return Poller(self.store, self.salesforce, self.jira, self.rules, support_jql=s.jira_support_jql,
+                      backfill=timedelta(days=s.backfill_days), overlap=timedelta(seconds=s.cursor_overlap_seconds),
+                      health_mode=s.salesforce_health_history)
+
+    @cached_property
+    def writer(self) -> Writer:
+        s = self.settings
+        shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
+                          plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
+        return Writer(self.store, self.salesforce, self.jira, shape,
+                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run)
+
+    def cycle(self) -> tuple[CycleSummary, FlushSummary]:
+        """One full cycle: poll and decide, then write what was decided."""
+        summary = self.poller.cycle()
+        return summary, self.writer.flush()

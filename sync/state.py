@@ -1,0 +1,193 @@
+"""The connector's memory in Redis: cursors, rules state, the outbox and the escalation index.
+
+A poll cycle reads what it needs in a few round trips (HMGET of the accounts it touches) and
+writes everything it decided in **one** MULTI/EXEC transaction: new account states, the
+escalations to write (the outbox), the processed-ticket keys and the advanced cursors. So the
+cursor never moves past work that is not durable, and a crash leaves either all of a cycle's
+decisions or none. Key names are documented in :mod:`sync.keys`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import redis
+from pydantic import TypeAdapter
+
+from rules.models import Account, Escalation, User
+from rules.state import AccountState, ComponentHit
+from sync.keys import Keys
+
+_HITS = TypeAdapter(list[ComponentHit])
+_USERS = TypeAdapter(list[User])
+
+
+class OutboxEntry:
+    """An escalation decided but not yet (fully) written to Salesforce and Jira."""
+
+    def __init__(self, escalation: Escalation, reasons: list[str], version: int = 1):
+        self.escalation, self.reasons, self.version = escalation, reasons, version
+
+    def to_json(self) -> str:
+        return json.dumps({"escalation": self.escalation.model_dump(mode="json"),
+                           "reasons": self.reasons, "version": self.version})
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> OutboxEntry:
+        data = json.loads(raw)
+        return cls(Escalation.model_validate(data["escalation"]), data["reasons"], data["version"])
+
+
+@dataclass
+class CycleCommit:
+    """Everything one cycle decided, written together."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    states: dict[str, AccountState] = field(default_factory=dict)
+    hits: dict[str, list[ComponentHit]] = field(default_factory=dict)
+    load: Counter[str] = field(default_factory=Counter)
+    seen: dict[str, float] = field(default_factory=dict)
+    outbox: dict[str, OutboxEntry] = field(default_factory=dict)
+    cursors: dict[str, datetime] = field(default_factory=dict)
+    unmatched: dict[str, float] = field(default_factory=dict)
+    stats: Counter[str] = field(default_factory=Counter)
+    seen_before: float | None = None  # prune processed keys older than this epoch
+
+
+class Store:
+    def __init__(self, client: redis.Redis, keys: Keys | None = None):
+        self.r = client
+        self.k = keys or Keys()
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def cursor(self, source: str) -> datetime | None:
+        raw = self.r.hget(self.k.cursor, source)
+        return datetime.fromisoformat(raw.decode()) if raw else None
+
+    def cursors(self) -> dict[str, datetime]:
+        return {k.decode(): datetime.fromisoformat(v.decode())
+                for k, v in self.r.hgetall(self.k.cursor).items()}
+
+    def accounts(self) -> dict[str, Account]:
+        return {k.decode(): Account.model_validate_json(v) for k, v in self.r.hgetall(self.k.accounts).items()}
+
+    def users(self) -> list[User] | None:
+        raw = self.r.get(self.k.users)
+        return _USERS.validate_json(raw) if raw else None
+
+    def save_users(self, users: list[User], ttl_seconds: int = 3600) -> None:
+        self.r.set(self.k.users, _USERS.dump_json(users), ex=ttl_seconds)
+
+    def states(self, accounts: Iterable[str]) -> dict[str, AccountState]:
+        ids = list(dict.fromkeys(accounts))
+        if not ids:
+            return {}
+        raws = self.r.hmget(self.k.state, ids)
+        return {a: AccountState.model_validate_json(raw) if raw else AccountState(account=a)
+                for a, raw in zip(ids, raws, strict=True)}
+
+    def hits(self, components: Iterable[str]) -> dict[str, list[ComponentHit]]:
+        names = list(dict.fromkeys(components))
+        if not names:
+            return {}
+        raws = self.r.hmget(self.k.hits, names)
+        return {c: _HITS.validate_json(raw) if raw else [] for c, raw in zip(names, raws, strict=True)}
+
+    def load(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.r.hgetall(self.k.load).items()}
+
+    def seen(self, members: Iterable[str]) -> set[str]:
+        names = list(dict.fromkeys(members))
+        if not names:
+            return set()
+        scores = self.r.zmscore(self.k.seen, names)
+        return {m for m, s in zip(names, scores, strict=True) if s is not None}
+
+    def outbox(self) -> dict[str, OutboxEntry]:
+        return {k.decode(): OutboxEntry.from_json(v) for k, v in self.r.hgetall(self.k.outbox).items()}
+
+    def outbox_entries(self, escalation_ids: Iterable[str]) -> dict[str, OutboxEntry]:
+        ids = list(dict.fromkeys(escalation_ids))
+        if not ids:
+            return {}
+        raws = self.r.hmget(self.k.outbox, ids)
+        return {a: OutboxEntry.from_json(raw) for a, raw in zip(ids, raws, strict=True) if raw}
+
+    def index(self, external_id: str) -> dict[str, Any]:
+        raw = self.r.hget(self.k.index, external_id)
+        return json.loads(raw) if raw else {}
+
+    def stats(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.r.hgetall(self.k.stats).items()}
+
+    # --- writes --------------------------------------------------------------------------
+
+    def commit(self, c: CycleCommit) -> None:
+        """Write a cycle's decisions and advance its cursors in one transaction."""
+        p = self.r.pipeline(transaction=True)
+        if c.accounts:
+            p.hset(self.k.accounts, mapping={a: v.model_dump_json() for a, v in c.accounts.items()})
+        if c.states:
+            p.hset(self.k.state, mapping={a: s.model_dump_json() for a, s in c.states.items()})
+        if c.hits:
+            p.hset(self.k.hits, mapping={comp: _HITS.dump_json(h) for comp, h in c.hits.items()})
+        for owner, delta in c.load.items():
+            if delta:
+                p.hincrby(self.k.load, owner, delta)
+        if c.seen:
+            p.zadd(self.k.seen, c.seen)
+        if c.seen_before is not None:
+            p.zremrangebyscore(self.k.seen, "-inf", c.seen_before)
+        if c.outbox:
+            p.hset(self.k.outbox, mapping={a: e.to_json() for a, e in c.outbox.items()})
+        if c.unmatched:
+            p.zadd(self.k.unmatched, c.unmatched)
+        for name, value in c.stats.items():
+            p.hincrby(self.k.stats, name, value)
+        if c.cursors:
+            p.hset(self.k.cursor, mapping={s: t.astimezone(timezone.utc).isoformat()
+                                           for s, t in c.cursors.items()})
+        p.execute()
+
+    def index_put(self, external_id: str, entry: Mapping[str, Any]) -> None:
+        self.r.hset(self.k.index, external_id, json.dumps(entry, sort_keys=True))
+
+    def finish(self, escalation_id: str, version: int) -> bool:
+        """Drop an outbox entry once written, unless a newer decision replaced it meanwhile."""
+        script = self.r.register_script(
+            "local raw = redis.call('hget', KEYS[1], ARGV[1]) "
+            "if not raw then return 0 end "
+            "if cjson.decode(raw)['version'] == tonumber(ARGV[2]) then "
+            "  return redis.call('hdel', KEYS[1], ARGV[1]) end return 0")
+        return bool(script(keys=[self.k.outbox], args=[escalation_id, version]))
+
+    def set_intent(self, external_id: str, what: str, at: float, ttl: int) -> None:
+        self.r.set(self.k.intent(external_id, what), at, ex=max(ttl, 1))
+
+    def intent(self, external_id: str, what: str) -> float | None:
+        raw = self.r.get(self.k.intent(external_id, what))
+        return float(raw) if raw else None
+
+    def jira_user_ids(self, emails: Iterable[str]) -> dict[str, str | None]:
+        """Known Jira account ids; an email looked up before and not found maps to None."""
+        names = list(dict.fromkeys(emails))
+        if not names:
+            return {}
+        raws = self.r.hmget(self.k.jira_users, names)
+        return {e: (r.decode() or None) for e, r in zip(names, raws, strict=True) if r is not None}
+
+    def save_jira_user_ids(self, ids: Mapping[str, str | None]) -> None:
+        if ids:
+            self.r.hset(self.k.jira_users, mapping={e: v or "" for e, v in ids.items()})
+
+    def record_cycle(self, source: str, info: Mapping[str, Any]) -> None:
+        self.r.hset(self.k.cycle, source, json.dumps(info, default=str))
+
+    def last_cycles(self) -> dict[str, dict[str, Any]]:
+        return {k.decode(): json.loads(v) for k, v in self.r.hgetall(self.k.cycle).items()}

@@ -1,0 +1,64 @@
+"""The pipeline end to end against the sandbox and a real Redis, synchronously (no Celery)."""
+
+from __future__ import annotations
+
+from sync.runtime import Runtime
+from tests.sync.outcome import assert_matches_backtest, expected, landed
+
+
+def writes(sb) -> list[dict]:
+    return [r for r in sb.requests(bodies=False) if r["method"] in ("POST", "PUT", "PATCH", "DELETE")
+            and "oauth2/token" not in r["path"]]
+
+
+def test_a_seeded_book_ends_with_the_backtest_escalations(sandbox, runtime: Runtime):
+    poll, flush = runtime.cycle()
+    assert poll.opened == len(expected(sandbox)) and not flush.deferred
+    assert_matches_backtest(sandbox, expected(sandbox))
+
+
+def test_a_second_cycle_writes_nothing(sandbox, runtime: Runtime):
+    runtime.cycle()
+    sandbox.clear_requests()
+    poll, flush = runtime.cycle()
+    assert (poll.opened, poll.updated, flush.written) == (0, 0, 0)
+    assert writes(sandbox) == []
+
+
+def test_an_idle_cycle_makes_one_query_per_system(sandbox, runtime: Runtime):
+    runtime.cycle()
+    runtime.cycle()  # the tickets inside the overlap window are read once more, then not
+    sandbox.clear_requests()
+    runtime.cycle()
+    calls = [(r["system"], r["method"], r["path"]) for r in sandbox.requests(bodies=False)]
+    assert sorted(c[0] for c in calls) == ["jira", "salesforce"], calls
+
+
+def test_a_new_ticket_updates_the_open_escalation_without_a_duplicate(sandbox, runtime: Runtime):
+    runtime.cycle()
+    before = landed(sandbox)["001000000000001AAA"]
+    assert before["record"]["Tier__c"] == 2
+    sandbox.add_ticket({
+        "key": "SUP-7001", "summary": "Legal action", "priority": "Medium", "components": ["Reporting"],
+        "description": "Our counsel is preparing a lawsuit over the failed exports.",
+        "reporter": {"email": "kim@acme.example", "name": "Kim Ops", "customer": True},
+    })
+    poll, _ = runtime.cycle()
+    assert poll.updated >= 1 and poll.opened == 0
+    after = landed(sandbox)["001000000000001AAA"]
+    assert after["epic"]["key"] == before["epic"]["key"]
+    assert after["record"]["Id"] == before["record"]["Id"]
+    assert int(after["record"]["Tier__c"]) == 4  # a lawsuit: tier-4 phrase
+    assert after["record"]["Owner_Email__c"] == before["record"]["Owner_Email__c"]
+    assert "SUP-7001" in after["record"]["Timeline__c"]
+    assert "cora@vendor.example" in after["epic"]["watchers"]  # tier 4 engages the CRO
+    assert sandbox.jira_issue(after["epic"]["key"]).comments  # the update is told on the epic
+
+
+def test_an_unmatched_ticket_is_logged_and_counted(sandbox, runtime: Runtime, caplog):
+    sandbox.add_ticket({"key": "SUP-7002", "summary": "hello", "reporter": {"email": "x@nowhere.example",
+                                                                           "customer": True}})
+    poll, _ = runtime.cycle()
+    assert "SUP-7002" in poll.unmatched
+    assert runtime.store.stats()["unmatched"] >= 1
+    assert any("SUP-7002" in r.getMessage() and "matches no account" in r.getMessage() for r in caplog.records)
