@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config-schema": ("sync.commands.config_schema", "print the JSON Schema of the rules file"),
     "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
     "sync-once": ("sync.commands.sync_once", "run one full poll cycle synchronously and print a summary"),
+    "run": ("sync.commands.run", "run the background service (worker and beat) on this machine"),
 }
 
 

@@ -1,0 +1,73 @@
+"""Thin Celery tasks: each takes ids (or nothing) and calls ``sync``; one decorator fixes the
+name, the retry policy (transient errors only, exponential backoff with jitter, at most 5),
+the time limits and late acknowledgement (sentry's ``tasks/base.py`` pattern)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from celery import Task
+
+from connectors.errors import FatalError, RetriableError
+from sync.app import app
+from sync.lock import LockHeld, RedisLock
+from sync.runtime import Runtime
+from sync.settings import Settings
+
+log = logging.getLogger("escalation_sync.tasks")
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """One runtime per worker process (clients and their caches live as long as the process)."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings())  # type: ignore[call-arg]
+    return _runtime
+
+
+def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable[..., Any]], Task]:
+    """Declare a task: retried on :class:`RetriableError` only, under a named Redis lock.
+
+    A task that finds its lock held returns ``"busy"``: another worker is doing the same work,
+    and the next beat will come. A :class:`FatalError` is logged and recorded, not retried: it
+    needs a person (the message says what to change).
+    """
+    def wrap(fn: Callable[..., Any]) -> Task:
+        @app.task(name=f"escalation_sync.{name}", bind=True, acks_late=True, max_retries=5,
+                  autoretry_for=(RetriableError,), retry_backoff=2, retry_backoff_max=300,
+                  retry_jitter=True)
+        @wraps(fn)
+        def task(self: Task, *args: Any, **kwargs: Any) -> Any:
+            rt = runtime()
+            try:
+                if lock is None:
+                    return fn(rt, *args, **kwargs)
+                with RedisLock(rt.redis, rt.store.k.lock(lock), timeout=app.conf.task_time_limit):
+                    return fn(rt, *args, **kwargs)
+            except LockHeld:
+                return "busy"
+            except FatalError as exc:
+                log.error("%s needs attention: %s", name, exc)
+                rt.store.record_cycle(name, {"error": str(exc)})
+                return {"error": str(exc)}
+        return task
+    return wrap
+
+
+@escalation_task("poll")
+def poll(rt: Runtime) -> dict[str, Any]:
+    """One cycle: poll and decide, then write."""
+    summary, written = rt.cycle()
+    return {"opened": summary.opened, "updated": summary.updated, "events": summary.events,
+            "written": written.written, "deferred": len(written.deferred)}
+
+
+@escalation_task("flush")
+def flush(rt: Runtime) -> dict[str, Any]:
+    """Write what earlier cycles decided but could not write yet (deferred, failed, crashed)."""
+    written = rt.writer.flush()
+    return {"written": written.written, "deferred": len(written.deferred)}
