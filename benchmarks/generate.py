@@ -49,7 +49,8 @@ def generate(tickets: int, accounts: int, days: int = 90, seed: int = 1) -> dict
         health, score = [], rnd.randint(60, 95)
         for week in range(days // 7 + 1):
             score = max(0, min(100, score + rnd.choice([-3, -1, 0, 1, 2, 3] + ([-35] if rnd.random() < 0.01 else []))))
-            health.append({"at": iso(start + timedelta(days=7 * week, hours=rnd.randint(0, 23))), "score": score})
+            at = min(start + timedelta(days=7 * week, hours=rnd.randint(0, 23)), NOW - timedelta(hours=1))
+            health.append({"at": iso(at), "score": score})
         accts.append({
             "id": f"001{i:012d}AAA", "name": f"Customer {i}", "arr": rnd.choice([20, 40, 80, 150, 300, 700]) * 1000,
             "segment": rnd.choice(["enterprise", "mid_market", "smb"]), "owner": f"csm{i % n_csm}@vendor.example",

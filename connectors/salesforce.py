@@ -150,9 +150,11 @@ class SalesforceConnector:
         soql += " ORDER BY SystemModstamp ASC"
         for row in self.query("changed accounts", soql):
             try:
+                stamp = sf_datetime(row["SystemModstamp"])
+                if cursor is not None and stamp is not None and stamp <= cursor:
+                    continue  # SOQL compares whole seconds: rows at the cursor were read already
                 health = row.get(self.health_field)
-                yield (account_from_row(row), sf_datetime(row["SystemModstamp"]),  # type: ignore[misc]
-                       float(health) if health is not None else None)
+                yield account_from_row(row), stamp, float(health) if health is not None else None  # type: ignore[misc]
             except (ValidationError, ValueError, KeyError, TypeError) as exc:
                 log.warning("skipping account %s: %s", row.get("Id"), exc)
 
@@ -165,8 +167,10 @@ class SalesforceConnector:
         soql += " ORDER BY CreatedDate ASC"
         for row in self.query("health history", soql):
             try:
-                score = float(row["NewValue"])
-                yield row["AccountId"], HealthSample(at=sf_datetime(row["CreatedDate"]), score=score)
+                at = sf_datetime(row["CreatedDate"])
+                if cursor is not None and at is not None and at <= cursor:
+                    continue  # whole-second comparison: rows at the cursor were read already
+                yield row["AccountId"], HealthSample(at=at, score=float(row["NewValue"]))
             except (ValueError, KeyError, TypeError, ValidationError) as exc:
                 log.warning("skipping health history row of %s: %s", row.get("AccountId"), exc)
 

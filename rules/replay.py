@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rules.engine import WorldView, apply
 from rules.escalation import Decision
-from rules.events import Event, sort_key
+from rules.events import Event, MultiCustomer, sort_key
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
 from rules.triggers import Context
@@ -49,9 +49,18 @@ class Replay:
                     if decision.action == "open" and decision.escalation.owner:
                         self.load[decision.escalation.owner] += 1
                 out.extend(outcome.decisions)
-                pending.extend(outcome.fanout)
+                pending.extend(f for f in outcome.fanout if not self._knows(f))
         self.decisions.extend(out)
         return out
+
+    def _knows(self, event: MultiCustomer) -> bool:
+        """The account already knows this component went multi-customer at or before then.
+
+        On a busy component every new ticket re-finds the same accounts; telling them again
+        changes nothing, and on large books it would be most of the work.
+        """
+        known = self.state(event.account).multi.get(event.component)
+        return known is not None and known <= event.at
 
     def _record_hits(self, hits: Iterable[ComponentHit]) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window

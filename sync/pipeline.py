@@ -83,8 +83,6 @@ class Poller:
         newest = cursor
         changed_scores: list[tuple[str, datetime, float]] = []
         for account, modstamp, score in self.sf.accounts_since(cursor):
-            if cursor is not None and modstamp <= cursor:
-                continue  # SOQL compares whole seconds: rows at the cursor were processed already
             summary.accounts_changed += 1
             if accounts.get(account.id) != account:
                 accounts[account.id] = commit.accounts[account.id] = account

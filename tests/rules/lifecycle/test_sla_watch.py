@@ -1,0 +1,212 @@
+"""POLICY.md sections 6 and 9: the SLA watch, its clocks, and breaches acted on once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rules.lifecycle.deadlines import (
+    acknowledge_due,
+    next_update_due,
+    resolution_due,
+    update_deadlines,
+)
+from rules.lifecycle.sla import missed, sla_watch
+from rules.models import Breach, Severity, SeverityChange
+from tests.rules.lifecycle.world import DANA, LEE, TIER3, TIER4, at, ctx, esc, opened_by_replay
+
+UTC = timezone.utc
+CTX = ctx()
+CFG = CTX.cfg
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+# --- acknowledge ---------------------------------------------------------------------------
+
+
+def test_unacknowledged_sev2_breaches_at_exactly_one_hour_and_rises_a_tier_owner_unchanged():
+    opened, c = opened_by_replay("High")
+    assert (opened.severity, opened.tier, opened.owner) == (Severity.SEV2, 2, LEE)
+    assert sla_watch(opened, at(minutes=59), c) is None
+    decision = sla_watch(opened, at(hours=1), c)
+    assert decision is not None and decision.action == "breach"
+    new = decision.escalation
+    assert new.tier == 3 and new.owner == LEE
+    assert new.breaches == (Breach(clock="acknowledge", due=at(hours=1), at=at(hours=1)),)
+    assert set(new.stakeholders) == {DANA, *TIER3}
+    assert decision.watchers == tuple(sorted(TIER3))
+    assert decision.notify == (LEE, *sorted(TIER3))
+    texts = [e.text for e in new.timeline[-2:]]
+    assert texts[0].startswith("SLA breach: acknowledgement due 2026-11-02 10:00Z missed")
+    assert "tier 2 -> 3; owner stays lee@vendor.example" in texts[0]
+    assert texts[1].startswith("Stakeholders added: eli@vendor.example")
+
+
+def test_the_watch_run_twice_acts_on_a_breach_once():
+    first = sla_watch(esc(), at(hours=1), CTX)
+    assert first is not None
+    assert sla_watch(first.escalation, at(hours=1), CTX) is None
+    assert sla_watch(first.escalation, at(hours=1, minutes=30), CTX) is None
+    assert first.key == "ESC-A-20261102T090000Z:breach:acknowledge@20261102T100000Z"
+
+
+def test_acknowledged_on_time_is_no_breach():
+    assert sla_watch(esc(acknowledged_at=at(minutes=59)), at(hours=2), CTX) is None
+
+
+def test_acknowledged_exactly_at_the_deadline_is_on_time():
+    assert sla_watch(esc(acknowledged_at=at(hours=1)), at(hours=2), CTX) is None
+
+
+def test_a_late_acknowledgement_is_a_breach_even_when_no_watch_ran_before_it():
+    decision = sla_watch(esc(acknowledged_at=at(minutes=90)), at(hours=2), CTX)
+    assert decision is not None
+    assert [(b.clock, b.due) for b in decision.breaches] == [("acknowledge", at(hours=1))]
+    assert "acknowledged late, 2026-11-02 10:30Z" in decision.reasons[0]
+
+
+def test_a_severity_raise_shortens_the_acknowledge_deadline():
+    raised = esc(Severity.SEV1, severity_history=(
+        SeverityChange(at=at(), severity=Severity.SEV3),
+        SeverityChange(at=at(hours=1), severity=Severity.SEV1)))
+    assert acknowledge_due(raised, CFG) == at(hours=1, minutes=15)
+
+
+def test_at_tier_4_a_breach_is_recorded_and_the_tier_stays():
+    top = esc(tier=4, stakeholders=(DANA, *TIER3, *TIER4))
+    decision = sla_watch(top, at(hours=1), CTX)
+    assert decision is not None and decision.escalation.tier == 4
+    assert decision.watchers == () and decision.notify == (LEE,)
+    assert "tier stays 4 (the highest)" in decision.reasons[0]
+
+
+# --- update --------------------------------------------------------------------------------
+
+
+def test_sev2_update_clock_on_business_hours_skips_the_weekend():
+    friday = utc(2026, 11, 6, 16, 30)
+    acked = esc(opened=friday, acknowledged_at=utc(2026, 11, 6, 16, 45))
+    # 15 working minutes on Friday, 3 h 45 on Monday
+    assert update_deadlines(acked, utc(2026, 11, 9, 17), CFG) == (
+        utc(2026, 11, 9, 12, 45), utc(2026, 11, 9, 16, 45))
+    no_resolution_clock: dict = {}
+    assert sla_watch(acked, utc(2026, 11, 9, 12, 44), CTX, no_resolution_clock) is None
+    decision = sla_watch(acked, utc(2026, 11, 9, 12, 45), CTX, no_resolution_clock)
+    assert decision is not None
+    assert [(b.clock, b.due) for b in decision.breaches] == [("update", utc(2026, 11, 9, 12, 45))]
+
+
+def test_before_acknowledgement_the_update_clock_counts_from_the_acknowledge_deadline():
+    friday = utc(2026, 11, 6, 16, 30)
+    silent = esc(opened=friday)
+    # acknowledge due Friday 17:30 (wall clock); 4 business hours from then: Monday 13:00
+    assert next_update_due(silent, friday, CFG) == utc(2026, 11, 9, 13)
+    decision = sla_watch(silent, utc(2026, 11, 9, 13), CTX)
+    assert decision is not None
+    # the 48 h resolution clock runs on the wall clock, through the weekend
+    assert [(b.clock, b.due) for b in decision.breaches] == [
+        ("acknowledge", utc(2026, 11, 6, 17, 30)), ("resolution", utc(2026, 11, 8, 16, 30)),
+        ("update", utc(2026, 11, 9, 13))]
+    assert decision.escalation.tier == 4
+
+
+def test_each_missed_hourly_update_is_its_own_breach():
+    sev1 = esc(Severity.SEV1, acknowledged_at=at(minutes=10))
+    decision = sla_watch(sev1, at(hours=3, minutes=10), CTX)
+    assert decision is not None
+    assert [b.due for b in decision.breaches] == [
+        at(hours=1, minutes=10), at(hours=2, minutes=10), at(hours=3, minutes=10)]
+    assert decision.escalation.tier == 4 and decision.escalation.owner == LEE
+
+
+def test_an_update_restarts_the_clock():
+    sev1 = esc(Severity.SEV1, acknowledged_at=at(minutes=10), last_update_at=at(minutes=50))
+    assert sla_watch(sev1, at(hours=1, minutes=49), CTX) is None
+    decision = sla_watch(sev1, at(hours=1, minutes=50), CTX)
+    assert decision is not None and decision.breaches[0].due == at(hours=1, minutes=50)
+    assert "last update 2026-11-02 09:50Z" in decision.reasons[0]
+
+
+def test_a_severity_raise_brings_the_next_update_forward():
+    raised = esc(Severity.SEV2, acknowledged_at=at(), severity_history=(
+        SeverityChange(at=at(), severity=Severity.SEV3),
+        SeverityChange(at=at(hours=2), severity=Severity.SEV2)))
+    # SEV-3's daily update would be due Tuesday 09:00; SEV-2 from 11:00 + 4 business hours
+    assert update_deadlines(raised, at(hours=7), CFG) == (at(hours=6), )
+
+
+# --- resolution (SEV-1/2 not resolved within its SLA -> sponsor within 24 h) -----------------
+
+
+def test_sev2_unresolved_at_48h_requires_the_sponsor_within_24h_without_raising_the_tier():
+    quiet = esc(acknowledged_at=at(minutes=10), last_update_at=at(hours=47))
+    assert resolution_due(quiet, CFG) == at(hours=48)
+    assert sla_watch(quiet, at(hours=47, minutes=59), CTX) is None
+    decision = sla_watch(quiet, at(hours=48), CTX)
+    assert decision is not None
+    new = decision.escalation
+    assert [b.clock for b in decision.breaches] == ["resolution"]
+    assert new.tier == 2 and new.exec_sponsor.required and new.exec_sponsor.due == at(hours=72)
+    assert "a SEV-2 was not resolved within its SLA" in new.exec_sponsor.reasons
+    assert {p.step: p.due for p in new.plan}["sponsor_brief"] == at(hours=72)
+    assert sla_watch(new, at(hours=49), CTX) is None
+
+
+def test_an_earlier_sponsor_due_time_is_kept():
+    from rules.models import ExecSponsor
+    sponsored = esc(acknowledged_at=at(minutes=10), last_update_at=at(hours=47),
+                    exec_sponsor=ExecSponsor(required=True, due=at(), reasons=("ARR",)))
+    decision = sla_watch(sponsored, at(hours=48), CTX)
+    assert decision is not None and decision.escalation.exec_sponsor.due == at()
+
+
+def test_sev3_has_no_resolution_clock():
+    assert resolution_due(esc(Severity.SEV3), CFG) is None
+    clocks = {b.clock for b, _ in missed(esc(Severity.SEV3), at(days=30), CTX)}
+    assert clocks == {"acknowledge", "update"}
+
+
+def test_sev3_raised_to_sev1_starts_its_resolution_clock_at_the_raise():
+    raised = esc(Severity.SEV1, severity_history=(
+        SeverityChange(at=at(), severity=Severity.SEV3),
+        SeverityChange(at=at(days=3), severity=Severity.SEV1)))
+    assert resolution_due(raised, CFG) == at(days=4)
+
+
+# --- what is not watched -----------------------------------------------------------------
+
+
+def test_resolved_and_closed_escalations_are_not_watched():
+    assert sla_watch(esc(status="Resolved", resolved_at=at(minutes=30)), at(days=5), CTX) is None
+    assert sla_watch(esc(status="Closed", resolved_at=at(minutes=30), closed_at=at(hours=1)),
+                     at(days=5), CTX) is None
+
+
+def test_an_account_missing_from_the_directory_keeps_its_stakeholders():
+    stray = esc(acct="ZZ")
+    decision = sla_watch(stray, at(hours=1), CTX)
+    assert decision is not None and decision.escalation.stakeholders == (DANA,)
+    assert decision.escalation.tier == 3
+    assert any("not in the directory" in r for r in decision.reasons)
+
+
+def test_a_catch_up_after_an_outage_finds_what_a_watch_every_minute_would():
+    sev1 = esc(Severity.SEV1)
+    step = sev1
+    for minute in range(0, 4 * 60 + 1):
+        decision = sla_watch(step, at(minutes=minute), CTX)
+        if decision:
+            step = decision.escalation
+    once = sla_watch(sev1, at(hours=4), CTX)
+    assert once is not None
+    assert [(b.clock, b.due) for b in step.breaches] == [(b.clock, b.due) for b in once.breaches]
+    assert step.tier == once.escalation.tier == 4
+    assert set(step.stakeholders) == set(once.escalation.stakeholders)
+
+
+def test_updates_are_owed_until_resolution_then_stop():
+    sev1 = esc(Severity.SEV1, acknowledged_at=at(minutes=5))
+    assert len(update_deadlines(sev1, at(hours=10, minutes=5), CFG)) == 10
+    assert next_update_due(sev1, at(hours=10, minutes=5), CFG) == at(hours=11, minutes=5)
