@@ -31,21 +31,23 @@ def qualifying_span(
     ticket that completes a burst dated before it still dates the burst correctly.
     """
     near = sorted((i for i in items if abs(i.at - anchor.at) <= window), key=lambda i: (i.at, i.key))
-    best: Span | None = None
-    for start in near:
+    best: tuple[datetime, int] | None = None  # (condition time, start index)
+    for index, start in enumerate(near):
         if start.at > anchor.at:
             break
-        members = [i for i in near if start.at <= i.at <= start.at + window]
+        end = start.at + window
         groups: set[str] = set()
-        completion = None
-        for item in members:
+        for item in near[index:]:
+            if item.at > end:
+                break
             groups.add(item.group)
             if len(groups) >= count:
-                completion = item.at
+                at = max(anchor.at, item.at)
+                if best is None or at < best[0]:  # ties: the earliest start covers the most
+                    best = (at, index)
                 break
-        if completion is None:
-            continue
-        span = Span(at=max(anchor.at, completion), items=tuple(members))
-        if best is None or (span.at, -len(span.items)) < (best.at, -len(best.items)):
-            best = span
-    return best
+    if best is None:
+        return None
+    at, index = best
+    end = near[index].at + window
+    return Span(at=at, items=tuple(i for i in near[index:] if i.at <= end))
