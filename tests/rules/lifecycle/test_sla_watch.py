@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rules.lifecycle.deadlines import (
     acknowledge_due,
@@ -14,7 +14,6 @@ from rules.lifecycle.sla import missed, sla_watch
 from rules.models import Breach, Severity, SeverityChange
 from tests.rules.lifecycle.world import DANA, LEE, TIER3, TIER4, at, ctx, esc, opened_by_replay
 
-UTC = timezone.utc
 CTX = ctx()
 CFG = CTX.cfg
 

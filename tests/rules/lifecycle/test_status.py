@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from rules.lifecycle.status import EpicFields, apply_epic_status, normalise_root_cause, record_status
 from rules.lifecycle.measures import business_days
+from rules.lifecycle.status import (
+    EpicFields,
+    apply_epic_status,
+    normalise_root_cause,
+    record_status,
+)
 from tests.rules.builders import config
 from tests.rules.lifecycle.world import DANA, LEE, at, ctx, esc, opened_by_replay
 
-UTC = timezone.utc
 CTX = ctx()
 CFG = CTX.cfg
 NONE = EpicFields()
