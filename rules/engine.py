@@ -8,8 +8,9 @@ tickets per component) comes in a :class:`WorldView`, and what other accounts mu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
@@ -30,11 +31,27 @@ class WorldView:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A component that became multi-customer: the driver tells the other accounts."""
+
+    component: str
+    at: datetime
+    accounts: tuple[str, ...]
+    origin: str
+
+    def events(self, skip: Callable[[str], bool]) -> list[MultiCustomer]:
+        """One event per account other than the origin, except those ``skip`` names."""
+        return [MultiCustomer.model_construct(kind="multi_customer", at=self.at, account=a,
+                                              component=self.component, accounts=self.accounts)
+                for a in self.accounts if a != self.origin and not skip(a)]
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: AccountState
     decisions: tuple[Decision, ...] = ()
     hits: tuple[ComponentHit, ...] = ()
-    fanout: tuple[MultiCustomer, ...] = ()
+    fanout: tuple[Finding, ...] = ()
 
 
 def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> Outcome:
@@ -49,7 +66,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     before = state
     state = _observe(state, event, ctx)
     hits: tuple[ComponentHit, ...] = ()
-    fanout: tuple[MultiCustomer, ...] = ()
+    fanout: tuple[Finding, ...] = ()
     if isinstance(event, TicketOpened):
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
@@ -135,7 +152,7 @@ def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
 
 def _multi_customer(
     state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
-) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[MultiCustomer, ...]]:
+) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
     """Does this ticket's component now appear in enough accounts' tickets within the window?"""
     rule = ctx.cfg.tiers.multi_customer
     ticket = event.ticket
@@ -144,7 +161,7 @@ def _multi_customer(
         for c in ticket.components
     )
     multi = dict(state.multi)
-    fanout: list[MultiCustomer] = []
+    fanout: list[Finding] = []
     for hit in hits:
         others = [h for h in world.hits.get(hit.component, ()) if h.key != hit.key]
         items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
@@ -155,10 +172,8 @@ def _multi_customer(
         accounts = tuple(sorted({i.group for i in span.items}))
         if hit.component not in multi or span.at < multi[hit.component]:
             multi[hit.component] = span.at
-        fanout.extend(
-            MultiCustomer(at=span.at, account=a, component=hit.component, accounts=accounts)
-            for a in accounts if a != event.account
-        )
+        fanout.append(Finding(component=hit.component, at=span.at, accounts=accounts,
+                              origin=event.account))
     if multi != state.multi:
         state = state.model_copy(update={"multi": multi})
     return state, hits, tuple(fanout)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rules.engine import WorldView, apply
 from rules.escalation import Decision
-from rules.events import Event, MultiCustomer, sort_key
+from rules.events import Event, sort_key
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
 from rules.triggers import Context
@@ -49,18 +50,21 @@ class Replay:
                     if decision.action == "open" and decision.escalation.owner:
                         self.load[decision.escalation.owner] += 1
                 out.extend(outcome.decisions)
-                pending.extend(f for f in outcome.fanout if not self._knows(f))
+                for finding in outcome.fanout:
+                    pending.extend(finding.events(
+                        lambda a, f=finding: self._knows(a, f.component, f.at)))
         self.decisions.extend(out)
         return out
 
-    def _knows(self, event: MultiCustomer) -> bool:
+    def _knows(self, account: str, component: str, at: datetime) -> bool:
         """The account already knows this component went multi-customer at or before then.
 
         On a busy component every new ticket re-finds the same accounts; telling them again
         changes nothing, and on large books it would be most of the work.
         """
-        known = self.state(event.account).multi.get(event.component)
-        return known is not None and known <= event.at
+        state = self.states.get(account)
+        known = state.multi.get(component) if state else None
+        return known is not None and known <= at
 
     def _record_hits(self, hits: Iterable[ComponentHit]) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
