@@ -41,8 +41,10 @@ def _seconds(name: str, default: float) -> float:
 
 POLL = _seconds("POLL_INTERVAL_SECONDS", 60)
 FLUSH = _seconds("FLUSH_INTERVAL_SECONDS", 30)
+WATCH = _seconds("SLA_WATCH_INTERVAL_SECONDS", 60)
 
 beat_schedule = {
     "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL}},
     "flush": {"task": "escalation_sync.flush", "schedule": FLUSH, "options": {"expires": FLUSH}},
+    "watch": {"task": "escalation_sync.watch", "schedule": WATCH, "options": {"expires": WATCH}},
 }

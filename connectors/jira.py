@@ -160,6 +160,33 @@ class JiraConnector:
         issue["fields"]["comment"] = {"comments": comments, "total": len(comments)}
         return issue
 
+    def activity_since(self, project: str, since: datetime | None, extra_fields: list[str]) -> Iterator[dict[str, Any]]:
+        """The connector's own issues (epics, plan issues) changed since ``since``, with their
+        status, comments and changelog, oldest change first."""
+        jql = f"project = {jql_string(project)} AND labels = {jql_string('escalation-sync')}"
+        if since is not None:
+            jql += f" AND updated >= {self.jql_time(since)}"
+        jql += " ORDER BY updated ASC, key ASC"
+        fields = ["status", "labels", "parent", "comment", "updated", "issuetype", *extra_fields]
+        if self.cloud:
+            token: str | None = None
+            while True:
+                page = self.call("activity search", lambda t=token: self.client.enhanced_search_issues(
+                    jql, nextPageToken=t, maxResults=PAGE, fields=fields, expand="changelog",
+                    json_result=True))
+                for issue in page.get("issues", []):
+                    yield self._complete_comments(issue)
+                token = page.get("nextPageToken")
+                if not token:
+                    return
+        for issue in self.search("activity search", jql, fields):
+            yield self._complete_comments(issue)
+
+    def field_id(self, name: str) -> str | None:
+        """A field's id by its name, or None when the site has no such field."""
+        cache = self.call("fields", lambda: self.client._fields_cache)
+        return {k.lower(): v for k, v in cache.items()}.get(name.lower())
+
     def by_label(self, project: str, label: str, fields: list[str]) -> list[dict[str, Any]]:
         jql = f"project = {jql_string(project)} AND labels = {jql_string(label)}"
         return list(self.search("find by label", jql, fields))

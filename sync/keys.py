@@ -14,6 +14,11 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:seen`` | zset | pruned | "ticket key|updated" already processed (score: epoch of updated) |
 | ``{ns}:outbox`` | hash | yes | escalation id -> pending writes (JSON): decided, not yet written |
 | ``{ns}:index`` | hash | yes | external id -> what exists in Salesforce and Jira (record id, epic, steps...) |
+| ``{ns}:escalations`` | hash | yes | external id -> the escalation as last decided (JSON), open or not |
+| ``{ns}:open`` | set | yes | external ids of open escalations (what the SLA watch walks) |
+| ``{ns}:issues`` | hash | yes | Jira key -> {"ext", "step"} for epics and plan issues the connector made |
+| ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
+| ``{ns}:activity`` | hash | yes | "<jira key>:status" -> last status seen, "<key>:comment:<id>" -> seen |
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
 | ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token |
 | ``{ns}:unmatched`` | zset | pruned | tickets matching no account (score: epoch seen) |
@@ -78,6 +83,26 @@ class Keys:
     @property
     def cycle(self) -> str:
         return f"{self.ns}:cycle"
+
+    @property
+    def escalations(self) -> str:
+        return f"{self.ns}:escalations"
+
+    @property
+    def open(self) -> str:
+        return f"{self.ns}:open"
+
+    @property
+    def issues(self) -> str:
+        return f"{self.ns}:issues"
+
+    @property
+    def actions(self) -> str:
+        return f"{self.ns}:actions"
+
+    @property
+    def activity(self) -> str:
+        return f"{self.ns}:activity"
 
     @property
     def jira_users(self) -> str:

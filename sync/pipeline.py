@@ -69,6 +69,10 @@ class Poller:
 
     # --- reading ------------------------------------------------------------------------
 
+    def directory(self) -> Directory:
+        """The people and accounts as last read (users are refreshed hourly)."""
+        return Directory.build(self._users(), self.store.accounts().values(), self.cfg.tiers.top_accounts)
+
     def _users(self) -> list:
         users = self.store.users()
         if users is None:

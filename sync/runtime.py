@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import redis
@@ -14,7 +15,8 @@ from connectors.jira import JiraConnector
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig, parse_config
-from sync.pipeline import CycleSummary, Poller
+from sync.lifecycle import Lifecycle, WatchSummary
+from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
@@ -28,6 +30,7 @@ def load_rules(settings: Settings) -> RulesConfig:
 @dataclass
 class Runtime:
     settings: Settings
+    clock: Callable[[], datetime] = utcnow
 
     @cached_property
     def rules(self) -> RulesConfig:
@@ -69,7 +72,7 @@ class Runtime:
         s = self.settings
         return Poller(self.store, self.salesforce, self.jira, self.rules, support_jql=s.jira_support_jql,
                       backfill=timedelta(days=s.backfill_days), overlap=timedelta(seconds=s.cursor_overlap_seconds),
-                      health_mode=s.salesforce_health_history)
+                      health_mode=s.salesforce_health_history, clock=self.clock)
 
     @cached_property
     def writer(self) -> Writer:
@@ -77,7 +80,19 @@ class Runtime:
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
-                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run)
+                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
+                      clock=lambda: self.clock().timestamp())
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        s = self.settings
+        return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
+                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
+
+    def watch(self) -> tuple[WatchSummary, FlushSummary]:
+        """The lifecycle beat: activity and the SLA watch, then write what was decided."""
+        summary = self.lifecycle.run(self.poller.directory())
+        return summary, self.writer.flush()
 
     def cycle(self) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide, then write what was decided."""

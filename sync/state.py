@@ -30,17 +30,20 @@ _USERS = TypeAdapter(list[User])
 class OutboxEntry:
     """An escalation decided but not yet (fully) written to Salesforce and Jira."""
 
-    def __init__(self, escalation: Escalation, reasons: list[str], version: int = 1):
+    def __init__(self, escalation: Escalation, reasons: list[str], version: int = 1,
+                 comments: list[list[str]] | None = None):
         self.escalation, self.reasons, self.version = escalation, reasons, version
+        self.comments = comments or []  # [key, text]: posted on the epic once per key
 
     def to_json(self) -> str:
-        return json.dumps({"escalation": self.escalation.model_dump(mode="json"),
-                           "reasons": self.reasons, "version": self.version})
+        return json.dumps({"escalation": self.escalation.model_dump(mode="json"), "reasons": self.reasons,
+                           "version": self.version, "comments": self.comments})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> OutboxEntry:
         data = json.loads(raw)
-        return cls(Escalation.model_validate(data["escalation"]), data["reasons"], data["version"])
+        return cls(Escalation.model_validate(data["escalation"]), data["reasons"], data["version"],
+                   data.get("comments") or [])
 
 
 @dataclass
@@ -119,6 +122,34 @@ class Store:
         raws = self.r.hmget(self.k.outbox, ids)
         return {a: OutboxEntry.from_json(raw) for a, raw in zip(ids, raws, strict=True) if raw}
 
+    def escalations(self, ids: Iterable[str] | None = None) -> dict[str, Escalation]:
+        """Escalations by external id: the given ones, or all ever decided."""
+        if ids is None:
+            raw = self.r.hgetall(self.k.escalations)
+            return {k.decode(): Escalation.model_validate_json(v) for k, v in raw.items()}
+        names = list(dict.fromkeys(ids))
+        if not names:
+            return {}
+        raws = self.r.hmget(self.k.escalations, names)
+        return {x: Escalation.model_validate_json(r) for x, r in zip(names, raws, strict=True) if r}
+
+    def open_ids(self) -> set[str]:
+        return {m.decode() for m in self.r.smembers(self.k.open)}
+
+    def issue_refs(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        names = list(dict.fromkeys(keys))
+        if not names:
+            return {}
+        raws = self.r.hmget(self.k.issues, names)
+        return {k: json.loads(r) for k, r in zip(names, raws, strict=True) if r}
+
+    def activity_marks(self) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.r.hgetall(self.k.activity).items()}
+
+    def save_activity_marks(self, marks: Mapping[str, str]) -> None:
+        if marks:
+            self.r.hset(self.k.activity, mapping=dict(marks))
+
     def index(self, external_id: str) -> dict[str, Any]:
         raw = self.r.hget(self.k.index, external_id)
         return json.loads(raw) if raw else {}
@@ -146,6 +177,13 @@ class Store:
             p.zremrangebyscore(self.k.seen, "-inf", c.seen_before)
         if c.outbox:
             p.hset(self.k.outbox, mapping={a: e.to_json() for a, e in c.outbox.items()})
+            p.hset(self.k.escalations, mapping={x: e.escalation.model_dump_json() for x, e in c.outbox.items()})
+            opened = [x for x, e in c.outbox.items() if e.escalation.is_open]
+            done = [x for x, e in c.outbox.items() if not e.escalation.is_open]
+            if opened:
+                p.sadd(self.k.open, *opened)
+            if done:
+                p.srem(self.k.open, *done)
         if c.unmatched:
             p.zadd(self.k.unmatched, c.unmatched)
         for name, value in c.stats.items():
@@ -156,7 +194,17 @@ class Store:
         p.execute()
 
     def index_put(self, external_id: str, entry: Mapping[str, Any]) -> None:
-        self.r.hset(self.k.index, external_id, json.dumps(entry, sort_keys=True))
+        """Remember what exists for an escalation, and map its Jira issues back to it."""
+        p = self.r.pipeline(transaction=True)
+        p.hset(self.k.index, external_id, json.dumps(entry, sort_keys=True))
+        refs = {}
+        if entry.get("epic"):
+            refs[entry["epic"]] = json.dumps({"ext": external_id, "step": None})
+        for step, info in (entry.get("steps") or {}).items():
+            refs[info["key"]] = json.dumps({"ext": external_id, "step": step})
+        if refs:
+            p.hset(self.k.issues, mapping=refs)
+        p.execute()
 
     def finish(self, escalation_id: str, version: int) -> bool:
         """Drop an outbox entry once written, unless a newer decision replaced it meanwhile."""

@@ -66,6 +66,14 @@ def poll(rt: Runtime) -> dict[str, Any]:
             "written": written.written, "deferred": len(written.deferred)}
 
 
+@escalation_task("watch")
+def watch(rt: Runtime) -> dict[str, Any]:
+    """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write."""
+    summary, written = rt.watch()
+    return {"activity": summary.activity, "decisions": len(summary.decisions), "breaches": summary.breaches,
+            "written": written.written}
+
+
 @escalation_task("flush")
 def flush(rt: Runtime) -> dict[str, Any]:
     """Write what earlier cycles decided but could not write yet (deferred, failed, crashed)."""

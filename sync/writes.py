@@ -102,7 +102,12 @@ def record_fields(esc: Escalation, epic_key: str | None) -> dict[str, Any]:
         "Exec_Sponsor_Required__c": esc.exec_sponsor.required,
         "Exec_Sponsor_Due__c": _iso(esc.exec_sponsor.due),
         "Stakeholders__c": "; ".join(esc.stakeholders),
-        "Plan__c": "\n".join(f"{p.step}: {p.owner or '-'} due {_iso(p.due) or 'when resolved'}" for p in esc.plan),
+        "Plan__c": "\n".join(f"{p.step}: {p.owner or '-'} due {_iso(p.due) or 'when resolved'}"
+                             for p in (*esc.plan, *esc.recovery)),
+        "Resolved_At__c": _iso(esc.resolved_at),
+        "Closed_At__c": _iso(esc.closed_at),
+        "Concession_Given__c": bool(esc.concession_given),
+        "Resolution_Summary__c": esc.resolution_summary or None,
     }
     if epic_key:
         out["Jira_Epic_Key__c"] = epic_key
@@ -296,6 +301,13 @@ class Writer:
                     idx["commented"] = entry.version
                     self.store.index_put(ext, idx)  # mark first: at most once
                     self.jira.comment(epic, "escalation-sync update:\n" + "\n".join(f"- {r}" for r in entry.reasons))
+            posted = set(idx.get("comments", []))
+            for key, text in entry.comments:
+                if key not in posted:
+                    posted.add(key)
+                    idx["comments"] = sorted(posted)
+                    self.store.index_put(ext, idx)  # mark first: at most once
+                    self.jira.comment(epic, text)
             watched = set(idx.get("watchers", []))
             for email in esc.stakeholders:
                 if email not in watched and ids.get(email):

@@ -1,0 +1,243 @@
+"""The escalation's life after opening, in the shell: activity in, lifecycle decisions out.
+
+Every minute (a beat task, under the same lock as the poll cycle):
+
+1. read what changed on the connector's own Jira issues since the cursor: epic comments
+   (the owner's acknowledge and update), plan-issue transitions (``intake`` leaving its first
+   status acknowledges, ``customer_update`` moving is an update), the epic's status and its
+   root-cause / concession fields;
+2. turn each into a pure :mod:`rules.lifecycle` decision, in time order;
+3. run the SLA watch over every open escalation at ``now``;
+4. commit the new escalations, account states and owners' loads with the cursor in one
+   transaction, through the same outbox the poll cycle uses, then notify.
+
+Nothing here writes to Salesforce or Jira: :mod:`sync.writes` does, idempotently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.jira_tickets import jira_time
+from rules.config import RulesConfig
+from rules.directory import Directory
+from rules.lifecycle import (
+    EpicFields,
+    LifecycleDecision,
+    apply_epic_status,
+    closed_ref,
+    epic_comment,
+    file_in_state,
+    sla_watch,
+    subtask_transition,
+)
+from rules.models import Escalation
+from rules.triggers import Context
+from sync.state import CycleCommit, OutboxEntry, Store
+
+log = logging.getLogger("escalation_sync.lifecycle")
+ACTIVITY = "jira.escalations"
+FIRST_STATUSES = ("To Do", "Open", "Backlog")
+
+
+@dataclass
+class Activity:
+    """One thing that happened on a connector-made issue."""
+
+    at: datetime
+    ext: str
+    kind: str  # "comment" | "transition" | "status"
+    step: str | None = None
+    by: str | None = None
+    status: str | None = None
+    fields: EpicFields = field(default_factory=EpicFields)
+
+
+@dataclass
+class WatchSummary:
+    activity: int = 0
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    breaches: int = 0
+
+
+def account_of_id(ext: str) -> str:
+    """``ESC-<account id>-<YYYYmmddTHHMMSSZ>`` -> the account id."""
+    return ext[4:-17]
+
+
+class Lifecycle:
+    def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
+                 field_names: dict[str, str] | None = None, notify: Callable[[LifecycleDecision], None] | None = None,
+                 clock: Callable[[], datetime]):
+        self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
+        self.overlap, self.clock, self.notify = overlap, clock, notify
+        self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
+                                           "resolution": "Resolution Summary"}
+
+    def _fields(self) -> dict[str, str]:
+        ids = {role: self.jira.field_id(name) for role, name in self.field_names.items()}
+        return {role: ident for role, ident in ids.items() if ident}
+
+    # --- reading activity ---------------------------------------------------------------
+
+    def _activity(self, now: datetime, commit: CycleCommit) -> list[Activity]:
+        cursor = self.store.cursor(ACTIVITY)
+        since = (cursor - self.overlap) if cursor else None
+        ids = self._fields()
+        raw = list(self.jira.activity_since(self.project, since, sorted(ids.values())))
+        refs = self.store.issue_refs(i["key"] for i in raw)
+        known = self.store.activity_marks()
+        out: list[Activity] = []
+        newest = cursor
+        marks: dict[str, str] = {}
+        for issue in raw:
+            ref = refs.get(issue["key"])
+            f = issue.get("fields") or {}
+            stamp = jira_time(f["updated"]) if f.get("updated") else now
+            newest = max(newest, stamp) if newest else stamp
+            if ref is None:
+                continue
+            ext, step = ref["ext"], ref.get("step")
+            status = (f.get("status") or {}).get("name")
+            when = _transition_time(issue, status) or stamp
+            by = _transition_author(issue, status)
+            mark_status = f"{issue['key']}:status"
+            previous = known.get(mark_status)
+            if status and status != previous:
+                if previous is not None or status not in FIRST_STATUSES:
+                    if step is None:
+                        out.append(Activity(at=when, ext=ext, kind="status", status=status,
+                                            fields=_epic_fields(f, ids)))
+                    elif step == "customer_update" or (step == "intake" and (previous or FIRST_STATUSES[0])
+                                                       in FIRST_STATUSES):
+                        out.append(Activity(at=when, ext=ext, kind="transition", step=step, by=by))
+                marks[mark_status] = status
+            if step is None:
+                for c in (f.get("comment") or {}).get("comments") or []:
+                    mark = f"{issue['key']}:comment:{c.get('id')}"
+                    if mark in known or not c.get("created"):
+                        continue
+                    marks[mark] = "1"
+                    author = str((c.get("author") or {}).get("emailAddress") or "").lower() or None
+                    out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author))
+        if newest is not None and newest != cursor:
+            commit.cursors[ACTIVITY] = min(newest, now)
+        self._marks = marks
+        return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    # --- deciding -----------------------------------------------------------------------
+
+    def run(self, directory: Directory) -> WatchSummary:
+        now = self.clock()
+        summary = WatchSummary()
+        commit = CycleCommit()
+        ctx = Context(cfg=self.cfg, directory=directory)
+        activity = self._activity(now, commit)
+        summary.activity = len(activity)
+        ids = self.store.open_ids() | {a.ext for a in activity}
+        escalations = self.store.escalations(ids)
+        before = dict(escalations)
+        decisions: list[LifecycleDecision] = []
+        for act in activity:
+            esc = escalations.get(act.ext)
+            if esc is None:
+                continue
+            decision = self._on(act, esc, ctx)
+            if decision is not None and decision.action != "ignored":
+                escalations[act.ext] = decision.escalation
+                decisions.append(decision)
+        for ext, esc in list(escalations.items()):
+            if esc.is_open and esc.resolved_at is None:
+                decision = sla_watch(esc, now, ctx)
+                if decision is not None and decision.action != "ignored":
+                    escalations[ext] = decision.escalation
+                    decisions.append(decision)
+                    summary.breaches += len(decision.breaches)
+        self._commit(decisions, before, escalations, commit)
+        self.store.save_activity_marks(self._marks)
+        for d in decisions:
+            summary.decisions.append({"action": d.action, "id": d.escalation.id, "tier": d.escalation.tier,
+                                      "reasons": list(d.reasons)})
+            log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
+            if self.notify and d.notify:
+                self.notify(d)
+        return summary
+
+    def _on(self, act: Activity, esc: Escalation, ctx: Context) -> LifecycleDecision | None:
+        if act.kind == "comment":
+            return epic_comment(esc, act.at, act.by, ctx)
+        if act.kind == "transition" and act.step:
+            return subtask_transition(esc, act.step, act.at, act.by, ctx)
+        if act.kind == "status" and act.status:
+            return apply_epic_status(esc, act.status, act.at, act.fields, ctx)
+        return None
+
+    def _commit(self, decisions: list[LifecycleDecision], before: dict[str, Escalation],
+                after: dict[str, Escalation], commit: CycleCommit) -> None:
+        changed = {d.escalation.id for d in decisions}
+        accounts = {account_of_id(x) for x in changed}
+        states = self.store.states(accounts)
+        pending = self.store.outbox_entries(changed)
+        load: Counter[str] = Counter()
+        for ext in changed:
+            esc, old = after[ext], before[ext]
+            account = account_of_id(ext)
+            state = file_in_state(states[account], esc)
+            if not esc.is_open and old.is_open:
+                ref = closed_ref(esc, state.tickets)
+                if ref is not None and all(c.id != ref.id for c in state.closed):
+                    state = state.model_copy(update={"closed": state.closed + (ref,)})
+                if esc.owner:
+                    load[esc.owner] -= 1
+            elif esc.is_open and not old.is_open and esc.owner:
+                load[esc.owner] += 1
+            states[account] = state
+            commit.states[account] = state
+            reasons = [r for d in decisions if d.escalation.id == ext for r in d.reasons]
+            comments = [[d.key, d.comment] for d in decisions if d.escalation.id == ext and d.comment]
+            entry = pending.get(ext)
+            commit.outbox[ext] = OutboxEntry(
+                esc, (entry.reasons if entry else []) + reasons, (entry.version + 1) if entry else 1,
+                comments=(entry.comments if entry else []) + comments)
+        commit.load.update(load)
+        commit.stats.update(lifecycle_decisions=len(decisions))
+        self.store.commit(commit)
+
+
+def _epic_fields(fields: dict[str, Any], ids: dict[str, str]) -> EpicFields:
+    def text(role: str) -> str | None:
+        value = fields.get(ids.get(role, ""))
+        if isinstance(value, dict):
+            value = value.get("value")
+        return str(value) if value not in (None, "") else None
+
+    concession = fields.get(ids.get("concession", ""))
+    if isinstance(concession, dict):
+        concession = concession.get("value")
+    flag = None if concession in (None, "") else str(concession).lower() in ("yes", "true", "1")
+    return EpicFields(root_cause=text("root_cause"), concession_given=flag, resolution_summary=text("resolution"))
+
+
+def _status_changes(issue: dict[str, Any]) -> list[tuple[datetime, str, str | None]]:
+    out = []
+    for history in (issue.get("changelog") or {}).get("histories") or []:
+        for item in history.get("items") or []:
+            if item.get("field") == "status" and history.get("created"):
+                author = str((history.get("author") or {}).get("emailAddress") or "").lower() or None
+                out.append((jira_time(history["created"]), str(item.get("toString")), author))
+    return sorted(out, key=lambda c: c[0])
+
+
+def _transition_time(issue: dict[str, Any], status: str | None) -> datetime | None:
+    times = [at for at, to, _ in _status_changes(issue) if to == status]
+    return times[-1] if times else None
+
+
+def _transition_author(issue: dict[str, Any], status: str | None) -> str | None:
+    authors = [by for _, to, by in _status_changes(issue) if to == status]
+    return authors[-1] if authors else None
