@@ -47,4 +47,5 @@ beat_schedule = {
     "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL}},
     "flush": {"task": "escalation_sync.flush", "schedule": FLUSH, "options": {"expires": FLUSH}},
     "watch": {"task": "escalation_sync.watch", "schedule": WATCH, "options": {"expires": WATCH}},
+    "learn": {"task": "escalation_sync.learn", "schedule": 3600.0, "options": {"expires": 3600}},
 }

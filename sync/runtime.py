@@ -15,6 +15,7 @@ from connectors.jira import JiraConnector
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig, parse_config
+from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.settings import Settings
@@ -88,6 +89,12 @@ class Runtime:
         s = self.settings
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
                          overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
+
+    def learn(self) -> list:
+        """The learning loop: open the action items systemic root causes call for."""
+        s = self.settings
+        return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
+                                 project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
 
     def watch(self) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch, then write what was decided."""

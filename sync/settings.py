@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     jira_channel_field: str = "Channel"
     jira_account_field: str = "Salesforce Account Id"
     jira_title_field: str = "Reporter Title"
+    jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
         default=30.0, description="how long a Jira write may stay invisible to search")
 

@@ -74,6 +74,12 @@ def watch(rt: Runtime) -> dict[str, Any]:
             "written": written.written}
 
 
+@escalation_task("learn")
+def learn(rt: Runtime) -> dict[str, Any]:
+    """The learning loop: one action item per systemic root cause per quarter."""
+    return {"opened": [key for _, key in rt.learn()]}
+
+
 @escalation_task("flush")
 def flush(rt: Runtime) -> dict[str, Any]:
     """Write what earlier cycles decided but could not write yet (deferred, failed, crashed)."""
