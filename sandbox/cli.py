@@ -1,0 +1,73 @@
+"""``escalation-sync sandbox``: serve the emulated Salesforce and Jira until stopped.
+
+With ``--print-env`` the settings come out on stdout as ``export NAME=value`` lines, so
+``eval "$(escalation-sync sandbox --print-env &)"``-style wrappers or a copy-paste point the
+connector at the sandbox; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+
+from rules.errors import InputError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--book", help="book of business (YAML/JSON); default: a bundled book")
+    parser.add_argument("--port", type=int, default=0,
+                        help="Salesforce port (Jira N+1, admin N+2); default: ephemeral ports")
+    parser.add_argument("--print-env", action="store_true",
+                        help="print eval-able `export NAME=value` lines for the connector")
+    parser.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud",
+                        help="Jira flavour to emulate (default: cloud)")
+    parser.add_argument("--search-lag", type=float, default=0.0, metavar="SECONDS",
+                        help="delay before Jira search sees a write (default: 0)")
+
+
+def env_lines(env: dict[str, str]) -> str:
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def run(args: argparse.Namespace) -> int:
+    from sandbox.server import Sandbox
+
+    try:
+        sandbox = Sandbox(args.book, flavour=args.flavour, port=args.port,
+                          search_lag_seconds=args.search_lag)
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read the book: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"cannot start the sandbox: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.print_env:
+            sys.stdout.write(env_lines(sandbox.env()))
+            sys.stdout.flush()
+        print(f"sandbox up in {sandbox.startup_seconds:.2f}s: Salesforce {sandbox.salesforce_url}"
+              f", Jira {sandbox.jira_url} ({args.flavour}), admin {sandbox.admin_url}; "
+              "Ctrl-C to stop", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        signal.signal(signal.SIGTERM, previous)
+        print("sandbox stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,185 @@
+"""Fault injection and Jira's request budget: which call fails, how, and with what headers.
+
+Faults are plans (``{"system", "status", "rate", "count", "retry_after", "delay_ms"}``);
+``count`` fails exactly the next *n* matching calls (deterministic tests), ``rate`` fails a
+seeded random share. The Jira budget is a fixed window of *limit* calls per *window* seconds,
+answered with 429 and the headers Atlassian sends (``Retry-After`` in integer seconds,
+``X-RateLimit-*``, ``RateLimit-Reason``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+SYSTEMS = ("salesforce", "jira")
+
+
+@dataclass
+class Fault:
+    system: str
+    status: int | None = None
+    rate: float = 1.0
+    count: int | None = None
+    retry_after: int | None = None
+    delay_ms: int = 0
+    path_contains: str | None = None
+    method: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        system = data.get("system")
+        if system not in SYSTEMS:
+            raise ValueError(f"system: must be one of {', '.join(SYSTEMS)}")
+        status = data.get("status")
+        if status is not None and int(status) not in (429, 500, 502, 503, 504):
+            raise ValueError("status: must be 429, 500, 502, 503 or 504")
+        rate = float(data.get("rate", 1.0))
+        if not 0 <= rate <= 1:
+            raise ValueError("rate: must be between 0 and 1")
+        count = data.get("count")
+        retry_after = data.get("retry_after")
+        return cls(system=system, status=int(status) if status is not None else None, rate=rate,
+                   count=int(count) if count is not None else None,
+                   retry_after=int(retry_after) if retry_after is not None else None,
+                   delay_ms=int(data.get("delay_ms", 0)),
+                   path_contains=data.get("path_contains"), method=data.get("method"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Decision:
+    """What to do with one call: delay it, and maybe answer with an error instead."""
+
+    delay_ms: int = 0
+    status: int | None = None
+    retry_after: int | None = None
+    reason: str = "injected"
+    limit: int | None = None
+    remaining: int | None = None
+    reset: datetime | None = None
+
+
+class RateWindow:
+    """A fixed-window request budget: ``limit`` calls every ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float, retry_after: int | None = None) -> None:
+        self.limit, self.window, self.retry_after = limit, window, retry_after
+        self.started = time.monotonic()
+        self.used = 0
+
+    def take(self) -> tuple[bool, int, float]:
+        """Spend one call: (allowed, remaining, seconds until the window resets)."""
+        now = time.monotonic()
+        if now - self.started >= self.window:
+            self.started, self.used = now, 0
+        left = self.window - (now - self.started)
+        if self.used >= self.limit:
+            return False, 0, left
+        self.used += 1
+        return True, self.limit - self.used, left
+
+
+class FaultBoard:
+    """The faults and budgets in force, per system; thread-safe."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._random = random.Random(seed)
+        self.windows: dict[str, RateWindow] = {}
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self, system: str | None = None) -> None:
+        with self._lock:
+            self._faults = [f for f in self._faults if system and f.system != system]
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.to_json() for f in self._faults]
+
+    def set_budget(self, system: str, limit: int | None, window: float = 60.0,
+                   retry_after: int | None = None) -> None:
+        with self._lock:
+            if limit is None:
+                self.windows.pop(system, None)
+            else:
+                self.windows[system] = RateWindow(limit, window, retry_after)
+
+    def decide(self, system: str, method: str, path: str) -> Decision:
+        """Pick the outcome for one call (consumes a ``count`` and a budget slot)."""
+        with self._lock:
+            decision = Decision()
+            for fault in list(self._faults):
+                if fault.system != system:
+                    continue
+                if fault.path_contains and fault.path_contains not in path:
+                    continue
+                if fault.method and fault.method.upper() != method.upper():
+                    continue
+                decision.delay_ms = max(decision.delay_ms, fault.delay_ms)
+                if fault.status is None or decision.status is not None:
+                    continue
+                if fault.rate < 1 and self._random.random() >= fault.rate:
+                    continue
+                decision.status = fault.status
+                decision.retry_after = fault.retry_after
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
+            window = self.windows.get(system)
+            if window is not None and decision.status is None:
+                ok, remaining, left = window.take()
+                decision.limit, decision.remaining = window.limit, remaining
+                decision.reset = datetime.now(UTC) + timedelta(seconds=left)
+                if not ok:
+                    decision.status = 429
+                    decision.reason = "jira-quota-tenant-based"
+                    decision.retry_after = window.retry_after or max(1, math.ceil(left))
+            return decision
+
+
+def rate_limit_headers(d: Decision) -> dict[str, str]:
+    """Atlassian's rate-limit headers for a 429 (or a 503 with ``Retry-After``)."""
+    headers: dict[str, str] = {}
+    if d.retry_after is not None:
+        headers["Retry-After"] = str(int(d.retry_after))
+    if d.status == 429:
+        reset = d.reset or datetime.now(UTC) + timedelta(seconds=d.retry_after or 1)
+        headers.update({
+            "X-RateLimit-Limit": str(d.limit if d.limit is not None else 100),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
+            "X-RateLimit-NearLimit": "true",
+            "RateLimit-Reason": "jira-burst-based" if d.reason == "injected" else d.reason,
+        })
+    return headers
+
+
+def error_body(system: str, status: int) -> Any:
+    """The body each vendor sends with an injected status."""
+    if system == "salesforce":
+        code, message = {
+            429: ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."),
+            500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId "
+                  "if you contact support: 1234567890-12345 (-1234567890)"),
+            503: ("SERVER_UNAVAILABLE", "Service temporarily unavailable, please retry later."),
+        }.get(status, ("SERVER_UNAVAILABLE", "Service unavailable"))
+        return [{"message": message, "errorCode": code}]
+    message = {
+        429: "Rate limit exceeded.",
+        500: "Internal server error.",
+        503: "Service unavailable. Please try again later.",
+    }.get(status, "Service unavailable.")
+    return {"errorMessages": [message], "errors": {}}

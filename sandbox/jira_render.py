@@ -1,0 +1,266 @@
+"""Jira JSON: issues, users, comments, statuses and the rest, as the REST API writes them.
+
+Timestamps are ``2026-11-19T11:00:00.000+0100`` in the API user's time zone; v2 bodies carry
+plain text, v3 bodies Atlassian Document Format; Data Center users carry ``name``/``key``
+instead of ``accountId``. Every nested resource has a correct ``self`` URL (pycontribs follows
+them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sandbox import jira_catalog as cat
+from sandbox.site import Comment, Issue, JiraUser, Site
+
+
+class Renderer:
+    """Renders site objects for one request (base URL, API version)."""
+
+    def __init__(self, site: Site, base: str, version: str) -> None:
+        self.site, self.base, self.version = site, base, version
+        self.api = f"{base}/rest/api/{'2' if version == 'latest' else version}"
+        self.zone = ZoneInfo(site.time_zone)
+        self.adf = version == "3"
+
+    def ts(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        local = value.astimezone(self.zone)
+        return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + \
+            local.strftime("%z")
+
+    def text(self, value: str | None) -> Any:
+        if value is None:
+            return None
+        return to_adf(value) if self.adf else value
+
+    def avatars(self, seed: str) -> dict[str, str]:
+        return {f"{n}x{n}": f"{self.base}/secure/useravatar?size={n}&ownerId={seed}"
+                for n in (48, 24, 16, 32)}
+
+    def user(self, u: JiraUser | None, full: bool = False) -> dict[str, Any] | None:
+        if u is None:
+            return None
+        if self.site.cloud:
+            out: dict[str, Any] = {"self": f"{self.api}/user?accountId={u.account_id}",
+                                   "accountId": u.account_id, "accountType": u.account_type,
+                                   "emailAddress": u.email}
+        else:
+            out = {"self": f"{self.api}/user?username={u.name}", "name": u.name, "key": u.key,
+                   "emailAddress": u.email}
+        out.update({"avatarUrls": self.avatars(u.account_id), "displayName": u.display_name,
+                    "active": u.active, "timeZone": u.time_zone})
+        if full:
+            out["locale"] = "en_US"
+        return out
+
+    def user_by_id(self, account_id: str | None) -> dict[str, Any] | None:
+        return self.user(self.site.users.get(account_id)) if account_id else None
+
+    def status(self, name: str) -> dict[str, Any]:
+        st = cat.status(name) or cat.Status("10000", name, "new")
+        category = dict(cat.CATEGORIES[st.category])
+        category["self"] = f"{self.api}/statuscategory/{category['id']}"
+        return {"self": f"{self.api}/status/{st.id}", "description": "",
+                "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": st.name,
+                "id": st.id, "statusCategory": category}
+
+    def issuetype(self, name: str) -> dict[str, Any]:
+        t = cat.issue_type(name) or cat.IssueType("10001", name, 0, "")
+        return {"self": f"{self.api}/issuetype/{t.id}", "id": t.id, "description": t.description,
+                "iconUrl": f"{self.base}/images/icons/issuetypes/{t.id}.svg", "name": t.name,
+                "subtask": t.subtask, "avatarId": 10300 + int(t.id) % 100,
+                "hierarchyLevel": t.hierarchy}
+
+    def priority(self, name: str | None) -> dict[str, Any] | None:
+        p = cat.priority(name) if name else None
+        if p is None:
+            return None
+        return {"self": f"{self.api}/priority/{p[0]}", "iconUrl":
+                f"{self.base}/images/icons/priorities/{p[1].lower()}.svg", "name": p[1],
+                "id": p[0]}
+
+    def project(self, key: str, full: bool = False) -> dict[str, Any]:
+        p = self.site.projects[key]
+        out: dict[str, Any] = {"self": f"{self.api}/project/{p.id}", "id": p.id, "key": p.key,
+                               "name": p.name, "projectTypeKey": p.type_key,
+                               "simplified": False, "avatarUrls": self.avatars(p.key)}
+        if full:
+            out.update({
+                "description": p.name, "lead": self.user(self.site.api_user),
+                "components": [{"self": f"{self.api}/component/{10000 + i}", "id":
+                                str(10000 + i), "name": c} for i, c in
+                               enumerate(self.site.components.get(key, []))],
+                "issueTypes": [self.issuetype(t) for t in p.issue_types],
+                "assigneeType": "UNASSIGNED", "versions": [], "roles": {},
+                "style": "classic", "isPrivate": False, "properties": {},
+            })
+        return out
+
+    def comment(self, iss: Issue, c: Comment, expand_properties: bool = False) -> dict[str, Any]:
+        author = self.user_by_id(c.author)
+        out: dict[str, Any] = {"self": f"{self.api}/issue/{iss.id}/comment/{c.id}",
+                               "id": str(c.id), "author": author, "body": self.text(c.body),
+                               "updateAuthor": author, "created": self.ts(c.created),
+                               "updated": self.ts(c.updated), "jsdPublic": c.public}
+        if expand_properties:
+            out["properties"] = [{"key": "sd.public.comment", "value": {"internal": not c.public}}]
+        return out
+
+    def comments_page(self, iss: Issue, start: int = 0, limit: int = 100,
+                      newest_first: bool = False) -> dict[str, Any]:
+        items = sorted(iss.comments, key=lambda c: (c.created, c.id), reverse=newest_first)
+        page = items[start : start + limit]
+        return {"comments": [self.comment(iss, c) for c in page], "maxResults": limit,
+                "total": len(items), "startAt": start}
+
+    def issue_ref(self, key: str) -> dict[str, Any] | None:
+        other = self.site.issues.get(key)
+        if other is None:
+            return None
+        return {"id": str(other.id), "key": other.key, "self": f"{self.api}/issue/{other.id}",
+                "fields": {"summary": other.summary, "status": self.status(other.status),
+                           "priority": self.priority(other.priority),
+                           "issuetype": self.issuetype(other.issuetype)}}
+
+    def link_type(self, name: str) -> dict[str, Any]:
+        for lid, lname, inward, outward in cat.LINK_TYPES:
+            if lname == name:
+                return {"id": lid, "name": lname, "inward": inward, "outward": outward,
+                        "self": f"{self.api}/issueLinkType/{lid}"}
+        return {"name": name}
+
+    def fields(self, iss: Issue) -> dict[str, Any]:
+        """Every field of an issue, keyed by field id."""
+        site = self.site
+        links = []
+        for lk in site.links_of(iss.key):
+            entry: dict[str, Any] = {"id": str(lk.id), "self": f"{self.api}/issueLink/{lk.id}",
+                                     "type": self.link_type(lk.type)}
+            if lk.inward == iss.key:
+                entry["outwardIssue"] = self.issue_ref(lk.outward)
+            else:
+                entry["inwardIssue"] = self.issue_ref(lk.inward)
+            links.append(entry)
+        subtasks = [self.issue_ref(i.key) for i in site.issues.values()
+                    if i.parent == iss.key and (cat.issue_type(i.issuetype) or
+                                                cat.ISSUE_TYPES[1]).subtask]
+        out: dict[str, Any] = {
+            "summary": iss.summary,
+            "description": self.text(iss.description),
+            "issuetype": self.issuetype(iss.issuetype),
+            "project": self.project(iss.project),
+            "status": self.status(iss.status),
+            "priority": self.priority(iss.priority),
+            "labels": list(iss.labels),
+            "components": [{"self": f"{self.api}/component/{10000 + i}", "id": str(10000 + i),
+                            "name": c} for i, c in enumerate(iss.components)],
+            "assignee": self.user_by_id(iss.assignee),
+            "reporter": self.user_by_id(iss.reporter),
+            "creator": self.user_by_id(iss.creator or iss.reporter),
+            "created": self.ts(iss.created),
+            "updated": self.ts(iss.updated),
+            "duedate": iss.duedate.isoformat() if iss.duedate else None,
+            "resolution": ({"self": f"{self.api}/resolution/10000", "id": "10000",
+                            "name": iss.resolution, "description": "Work has been completed."}
+                           if iss.resolution else None),
+            "resolutiondate": self.ts(iss.resolutiondate),
+            "statuscategorychangedate": self.ts(iss.status_changed),
+            "subtasks": [s for s in subtasks if s],
+            "issuelinks": links,
+            "comment": self.comments_page(iss),
+            "watches": {"self": f"{self.api}/issue/{iss.key}/watchers",
+                        "watchCount": len(iss.watchers),
+                        "isWatching": site.api_user.account_id in iss.watchers},
+        }
+        if iss.parent:
+            ref = self.issue_ref(iss.parent)
+            if ref:
+                out["parent"] = ref
+        for cf in site.custom_fields():
+            value = iss.custom.get(cf.id)
+            if cf.kind == "select" and value is not None:
+                idx = cf.options.index(value) if value in cf.options else 0
+                value = {"self": f"{self.api}/customFieldOption/{cf.number * 10 + idx}",
+                         "value": value, "id": str(cf.number * 10 + idx)}
+            elif cf.kind == "textarea":
+                value = self.text(value)
+            out[cf.id] = value
+        return out
+
+    def issue(self, iss: Issue, wanted: list[str] | None = None, expand: str = "",
+              properties: list[str] | None = None) -> dict[str, Any]:
+        """An issue bean: ``wanted`` field ids (None = all), ``expand`` comma list."""
+        all_fields = self.fields(iss)
+        if wanted is None:
+            fields = all_fields
+        else:
+            fields = {k: all_fields[k] for k in wanted if k in all_fields}
+        out: dict[str, Any] = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
+                      "versionedRepresentations",
+            "id": str(iss.id), "self": f"{self.api}/issue/{iss.id}", "key": iss.key,
+            "fields": fields,
+        }
+        expands = {e.strip() for e in (expand or "").split(",") if e.strip()}
+        if "changelog" in expands:
+            histories = [{"id": str(h.id), "author": self.user_by_id(h.author),
+                          "created": self.ts(h.created), "items": h.items}
+                         for h in iss.changelog]
+            out["changelog"] = {"startAt": 0, "maxResults": len(histories),
+                                "total": len(histories), "histories": histories}
+        if "renderedFields" in expands:
+            out["renderedFields"] = {k: (f"<p>{v}</p>" if isinstance(v, str) and k in
+                                         ("description",) else v)
+                                     for k, v in fields.items()
+                                     if k in ("description", "created", "updated")}
+        if "names" in expands:
+            out["names"] = field_names(self.site, list(fields))
+        if "transitions" in expands:
+            out["transitions"] = [self.transition(t, st) for t, st in
+                                  self.site.transitions_for(iss)]
+        if properties:
+            keys = list(iss.properties) if "*all" in properties else properties
+            out["properties"] = {k: iss.properties[k] for k in keys if k in iss.properties}
+        return out
+
+    def transition(self, t: cat.Transition, st: cat.Status) -> dict[str, Any]:
+        return {"id": t.id, "name": t.name, "to": self.status(st.name), "hasScreen": False,
+                "isGlobal": False, "isInitial": False, "isAvailable": True,
+                "isConditional": False, "isLooped": False}
+
+
+def field_names(site: Site, ids: list[str]) -> dict[str, str]:
+    names = {f[0]: f[1] for f in cat.SYSTEM_FIELDS}
+    names.update({cf.id: cf.name for cf in site.custom_fields()})
+    return {i: names[i] for i in ids if i in names}
+
+
+def to_adf(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document Format document (one paragraph per line)."""
+    paragraphs = []
+    for line in text.split("\n"):
+        content = [{"type": "text", "text": line}] if line else []
+        paragraphs.append({"type": "paragraph", "content": content})
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def from_adf(doc: Any) -> str | None:
+    """The text of an ADF document, or None when ``doc`` is not one."""
+    if not isinstance(doc, dict) or doc.get("type") != "doc" or not isinstance(
+            doc.get("content"), list):
+        return None
+
+    def walk(node: Any) -> str:
+        if not isinstance(node, dict):
+            return ""
+        if node.get("type") == "text":
+            return str(node.get("text", ""))
+        if node.get("type") == "hardBreak":
+            return "\n"
+        return "".join(walk(c) for c in node.get("content", []) or [])
+
+    return "\n".join(walk(block) for block in doc["content"])
