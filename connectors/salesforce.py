@@ -174,6 +174,18 @@ class SalesforceConnector:
             except (ValueError, KeyError, TypeError, ValidationError) as exc:
                 log.warning("skipping health history row of %s: %s", row.get("AccountId"), exc)
 
+    def account_health(self, account_id: str) -> list[HealthSample]:
+        """One account's whole health-score history (for the month-3 recovery check)."""
+        soql = format_soql("SELECT NewValue, CreatedDate FROM AccountHistory WHERE AccountId = {} "
+                           "AND Field = {} ORDER BY CreatedDate ASC", account_id, self.health_field)
+        out = []
+        for row in self.query("account health", soql):
+            try:
+                out.append(HealthSample(at=sf_datetime(row["CreatedDate"]), score=float(row["NewValue"])))
+            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+                log.warning("skipping a health history row of %s: %s", account_id, exc)
+        return out
+
     # --- writes --------------------------------------------------------------------------
 
     def upsert(self, sobject: str, external_field: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:open`` | set | yes | external ids of open escalations (what the SLA watch walks) |
 | ``{ns}:issues`` | hash | yes | Jira key -> {"ext", "step"} for epics and plan issues the connector made |
 | ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
+| ``{ns}:recovering`` | set | yes | external ids of resolved escalations whose month-3 health check is pending |
 | ``{ns}:activity`` | hash | yes | "<jira key>:status" -> last status seen, "<key>:comment:<id>" -> seen |
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
 | ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token |
@@ -99,6 +100,10 @@ class Keys:
     @property
     def actions(self) -> str:
         return f"{self.ns}:actions"
+
+    @property
+    def recovering(self) -> str:
+        return f"{self.ns}:recovering"
 
     @property
     def activity(self) -> str:

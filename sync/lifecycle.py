@@ -33,9 +33,12 @@ from rules.lifecycle import (
     closed_ref,
     epic_comment,
     file_in_state,
+    health_validation,
+    pre_escalation_score,
     sla_watch,
     subtask_transition,
 )
+from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
 from rules.models import Escalation
 from rules.triggers import Context
 from sync.state import CycleCommit, OutboxEntry, Store
@@ -72,9 +75,11 @@ def account_of_id(ext: str) -> str:
 
 class Lifecycle:
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
+                 salesforce: Any = None,
                  field_names: dict[str, str] | None = None, notify: Callable[[LifecycleDecision], None] | None = None,
                  clock: Callable[[], datetime]):
         self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
+        self.salesforce = salesforce
         self.overlap, self.clock, self.notify = overlap, clock, notify
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
@@ -158,6 +163,7 @@ class Lifecycle:
                     escalations[ext] = decision.escalation
                     decisions.append(decision)
                     summary.breaches += len(decision.breaches)
+        decisions.extend(self._health_checks(now, escalations, before))
         self._commit(decisions, before, escalations, commit)
         self.store.save_activity_marks(self._marks)
         for d in decisions:
@@ -167,6 +173,27 @@ class Lifecycle:
             if self.notify and d.notify:
                 self.notify(d)
         return summary
+
+    def _health_checks(self, now: datetime, escalations: dict[str, Escalation],
+                       before: dict[str, Escalation]) -> list[LifecycleDecision]:
+        """Month 3 after resolution: compare the health score with its pre-escalation value."""
+        waiting = self.store.r.smembers(self.store.k.recovering)
+        ids = [m.decode() for m in waiting]
+        out = []
+        for ext, esc in self.store.escalations(x for x in ids if x not in escalations).items():
+            escalations[ext] = before[ext] = esc
+        for ext in ids:
+            esc = escalations.get(ext)
+            step = next((s for s in esc.recovery if s.step == VALIDATION_STEP), None) if esc else None
+            if esc is None or step is None or step.due is None or now < step.due or self.salesforce is None:
+                continue
+            history = self.salesforce.account_health(esc.account)
+            current = history[-1].score if history else None
+            decision = health_validation(esc, pre_escalation_score(esc.opened, history), current, now)
+            if decision is not None:
+                escalations[ext] = decision.escalation
+                out.append(decision)
+        return out
 
     def _on(self, act: Activity, esc: Escalation, ctx: Context) -> LifecycleDecision | None:
         if act.kind == "comment":
@@ -207,6 +234,13 @@ class Lifecycle:
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         self.store.commit(commit)
+        waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
+                   and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
+        checked = [x for x in changed if any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
+        if waiting:
+            self.store.r.sadd(self.store.k.recovering, *waiting)
+        if checked:
+            self.store.r.srem(self.store.k.recovering, *checked)
 
 
 def _epic_fields(fields: dict[str, Any], ids: dict[str, str]) -> EpicFields:

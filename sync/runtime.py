@@ -88,6 +88,7 @@ class Runtime:
     def lifecycle(self) -> Lifecycle:
         s = self.settings
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
+                         salesforce=self.salesforce,
                          overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
 
     def learn(self) -> list:

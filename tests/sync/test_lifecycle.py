@@ -156,3 +156,28 @@ def test_report_counts_what_happened(sandbox, redis_url, monkeypatch, capsys, mo
     assert report.run(type("A", (), {"month": month, "html": None})()) == 0
     out = capsys.readouterr().out
     assert "9" in out and month in out  # nine escalations opened this month
+
+
+def test_month_three_compares_health_with_its_pre_escalation_value(sandbox, redis_url):
+    import httpx
+
+    rt = runtime_on(sandbox, redis_url)
+    rt.cycle()
+    esc = escalation_of(rt, ACME)
+    epic = rt.store.index(esc.id)["epic"]
+    rt.jira.update(epic, {rt.jira.field_id("Root Cause"): "Product bug"})
+    sandbox.world.transition(epic, "Done")
+    rt.watch()
+    resolved = escalation_of(rt, ACME)
+    month3 = next(s for s in resolved.recovery if s.step == "month3_validation")
+    sandbox.clock.set(month3.due - timedelta(hours=1))
+    httpx.post(f"{sandbox.admin_url}/health", json={"account": ACME, "score": 61}).raise_for_status()
+    rt.watch()
+    assert not any("health score" in e.text for e in escalation_of(rt, ACME).timeline)  # not yet due
+    sandbox.clock.set(month3.due)
+    rt.watch()
+    rt.watch()  # done once
+    notes = [e.text for e in escalation_of(rt, ACME).timeline if "health score" in e.text]
+    assert len(notes) == 1 and "declined by 18 points" in notes[0]  # 79 before, 61 now
+    comments = [c.body for c in sandbox.jira_issue(epic).comments]
+    assert sum("declined by 18 points" in c for c in comments) == 1

@@ -1,0 +1,574 @@
+"""Outbound notifications to Slack-compatible incoming webhooks, over httpx.
+
+Who hears about what is configuration (``NOTIFY_WEBHOOKS``, a :class:`NotifyConfig`): webhooks
+per tier, per engaged role, per severity or per event kind, with a ``default`` for everything no
+other route catches. The shell decides *that* something happened (a new escalation, a tier rise,
+an SLA breach, an executive sponsor becoming required) and calls :meth:`Notifier.send`; this
+module only shapes the message and delivers it.
+
+Two promises shape the code:
+
+- **A webhook never blocks or breaks the pipeline.** ``send`` never raises: transient failures
+  (429, 5xx, timeouts) are retried a few times with short timeouts and capped, jittered backoff;
+  whatever still fails is logged and returned in the :class:`Outcome`, for the caller to record.
+- **A webhook URL is a secret** (a Slack webhook's path is its credential). URLs live in
+  ``SecretStr``; logs, errors and outcomes show only :func:`redact`'s ``scheme://host/…``; and
+  a filter on the ``httpx`` logger rewrites the request lines httpx itself logs.
+
+Deliveries are de-duplicated by the event's deterministic key (per webhook), in a pluggable
+:class:`SentStore`, so a retried task does not post twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+
+from connectors.errors import ConnectorError, FatalError, RetriableError
+from rules.models import Escalation, Role
+
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger("escalation_sync.notify")
+
+EventKind = Literal["new_escalation", "tier_rise", "sla_breach", "exec_sponsor"]
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+SEVERITY_LABELS = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
+SENT_TTL_SECONDS = 7 * 24 * 3600
+
+
+# --- redaction ---------------------------------------------------------------------------------
+
+def redact(url: str) -> str:
+    """``https://hooks.slack.com/…``: the scheme and host of a webhook, never its path or query."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "webhook…"
+    if parts.scheme not in ("http", "https") or not host:
+        return "webhook…"
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}/…"
+
+
+class _SecretUrlFilter(logging.Filter):
+    """Rewrites any registered webhook URL in a log record to its redacted form.
+
+    httpx logs every request line (``HTTP Request: POST https://hooks.slack.com/services/...``)
+    at INFO; this filter sits on the ``httpx`` logger so that line can never carry the secret.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: dict[str, str] = {}
+
+    def add(self, url: str) -> None:
+        shown = redact(url)
+        forms = {url}
+        with contextlib.suppress(httpx.InvalidURL, TypeError, ValueError):
+            forms.add(str(httpx.URL(url)))  # the normalised form httpx prints
+        path = urlsplit(url).path
+        if len(path) > 1:
+            forms.add(path)
+        with self._lock:
+            for form in forms:
+                self._secrets[form] = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        cleaned = message
+        for secret in sorted(self._secrets, key=len, reverse=True):  # longest form first
+            if secret in cleaned:
+                cleaned = cleaned.replace(secret, self._secrets[secret])
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_URL_FILTER = _SecretUrlFilter()
+for _name in ("httpx", log.name):
+    logging.getLogger(_name).addFilter(_URL_FILTER)
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+def _route_key_ok(key: str) -> bool:
+    kind, _, value = key.partition(":")
+    return (key == "default"
+            or (kind == "tier" and value in ("1", "2", "3", "4"))
+            or (kind == "role" and value in {r.value for r in Role})
+            or (kind == "severity" and value in SEVERITY_LABELS)
+            or (kind == "event" and value in EVENT_KINDS))
+
+
+def _masked(value: Any) -> Any:
+    """Strings become ``SecretStr``; lists stay lists; any other shape becomes its type name."""
+    if isinstance(value, str):
+        return SecretStr(value)
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, SecretStr | int | float | bool) or value is None:
+        return value
+    return f"<a JSON {type(value).__name__}>"
+
+
+def _masked_routes(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return _masked(value)
+    out: dict[Any, Any] = {}
+    for n, (key, urls) in enumerate(value.items(), 1):
+        if isinstance(key, str) and "://" in key:
+            key = f"<route key #{n} is a URL: keys name routes, values are URLs>"
+        out[key] = _masked([urls] if isinstance(urls, str | SecretStr) else urls)
+    return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One webhook an event goes to, and the route keys that chose it."""
+
+    url: SecretStr
+    routes: tuple[str, ...]
+
+    @property
+    def shown(self) -> str:
+        return redact(self.url.get_secret_value())
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the URL: a stable dedup-key suffix that reveals nothing."""
+        return hashlib.sha256(self.url.get_secret_value().encode("utf-8")).hexdigest()[:12]
+
+
+class NotifyConfig(BaseModel):
+    """Where notifications go: the JSON of ``NOTIFY_WEBHOOKS``.
+
+    The short form is the route mapping itself::
+
+        {"default": ["https://hooks.slack.com/services/..."],
+         "tier:3": ["https://..."], "role:cro": ["https://..."]}
+
+    The long form adds options: ``{"routes": {...}, "new_escalation_severities": ["SEV-1"]}``.
+    Route keys: ``default``, ``tier:1``..``tier:4`` (the escalation's tier), ``role:<role>``
+    (a role the event engages, e.g. ``role:cro``), ``severity:SEV-1``..``SEV-4``,
+    ``event:<kind>``. ``default`` is used only when no other key matches. A route value is a
+    URL or a list of URLs; a URL matched by several keys is posted to once.
+    Validation errors name the route key, never the URL.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    routes: dict[str, tuple[SecretStr, ...]] = {}
+    new_escalation_severities: tuple[str, ...] = ("SEV-1", "SEV-2")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        """Accept the bare mapping and a single URL per route, and mask every URL at once.
+
+        pydantic's errors show the input of the failing validator; once every string is a
+        ``SecretStr`` (printed as stars) and URL-like keys are renamed, no error can echo a URL.
+        """
+        if isinstance(data, BaseModel):
+            return data
+        if not isinstance(data, dict) or not ({"routes", "new_escalation_severities"} & set(data)):
+            data = {"routes": data}
+        out = {k: _masked_routes(v) if k == "routes" else v for k, v in data.items()}
+        severities = out.get("new_escalation_severities")
+        if isinstance(severities, list | tuple):
+            out["new_escalation_severities"] = [
+                "<not a severity>" if isinstance(s, str) and s not in SEVERITY_LABELS else s
+                for s in severities]
+        return out
+
+    @field_validator("routes")
+    @classmethod
+    def _check_routes(cls, routes: dict[str, tuple[SecretStr, ...]]
+                      ) -> dict[str, tuple[SecretStr, ...]]:
+        for key, urls in routes.items():
+            if not _route_key_ok(key):
+                raise ValueError(
+                    f"unknown route key {key!r}: use default, tier:1..tier:4, role:<role>, "
+                    "severity:SEV-1..SEV-4 or event:<kind>")
+            for i, url in enumerate(urls):
+                if redact(url.get_secret_value()) == "webhook…":
+                    raise ValueError(f"route {key!r}, URL #{i + 1}: not an http(s) URL with a host")
+        return routes
+
+    @field_validator("new_escalation_severities")
+    @classmethod
+    def _check_severities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(s not in SEVERITY_LABELS for s in value):
+            raise ValueError("new_escalation_severities: use SEV-1..SEV-4")
+        return value
+
+    def targets(self, *, tier: int, severity: str, kind: str,
+                roles: Iterable[str] = ()) -> list[Target]:
+        """The webhooks for an event, each once, in route order; ``default`` if nothing matched."""
+        wanted = {f"tier:{tier}", f"severity:{severity}", f"event:{kind}",
+                  *(f"role:{r}" for r in roles)}
+        keys = [k for k in self.routes if k in wanted]
+        if not keys and "default" in self.routes:
+            keys = ["default"]
+        found: dict[str, tuple[SecretStr, list[str]]] = {}
+        for key in keys:
+            for url in self.routes[key]:
+                found.setdefault(url.get_secret_value(), (url, []))[1].append(key)
+        return [Target(url, tuple(routes)) for url, routes in found.values()]
+
+
+# --- the message -------------------------------------------------------------------------------
+
+def _esc(text: str) -> str:
+    """Slack mrkdwn escaping: user text can never form a link or a mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}Z" if value else "-"
+
+
+def _title(esc: Escalation, kind: str) -> str:
+    return {
+        "new_escalation": f"New {esc.severity.label} escalation: {esc.account_name}",
+        "tier_rise": f"Escalation raised to tier {esc.tier}: {esc.account_name}",
+        "sla_breach": f"SLA breach on the {esc.severity.label} escalation of {esc.account_name}",
+        "exec_sponsor": f"Executive sponsor required: {esc.account_name}",
+    }.get(kind, f"Escalation update: {esc.account_name}")
+
+
+def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *,
+                  epic_key: str | None = None, epic_url: str | None = None) -> dict[str, Any]:
+    """The Slack payload (``text`` fallback plus Block Kit ``blocks``) for one event.
+
+    Shows the account, severity, tier, owner, the Jira epic (a link when ``epic_url`` is given)
+    and the reasons the rules gave, so the reader can act without opening anything.
+    """
+    title = _title(esc, kind)
+    epic = (f"<{epic_url}|{_esc(epic_key or epic_url)}>" if epic_url
+            else _esc(epic_key) if epic_key else "not created yet")
+    fields = [
+        f"*Account*\n{_esc(esc.account_name)} ({_esc(esc.account)})",
+        f"*Severity*\n{esc.severity.label}",
+        f"*Tier*\n{esc.tier}",
+        f"*Owner*\n{_esc(esc.owner or 'unassigned')}",
+        f"*Jira epic*\n{epic}",
+    ]
+    if esc.exec_sponsor.required:
+        fields.append(f"*Executive sponsor*\nrequired by {_when(esc.exec_sponsor.due)}")
+    blocks: list[dict[str, Any]] = [
+        # plain_text: shown literally, so it needs no escaping
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f[:2000]} for f in fields]},
+    ]
+    if reasons:
+        text = "*Why*\n" + "\n".join(f"• {_esc(r)}" for r in reasons)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _esc(
+        f"Escalation {esc.id} · opened {_when(esc.opened)} · {esc.status}")[:2000]}]})
+    fallback = f"{title} ({esc.severity.label}, tier {esc.tier}, owner {esc.owner or 'unassigned'})"
+    if reasons:
+        fallback += ": " + "; ".join(reasons)
+    return {"text": _esc(fallback)[:3000], "blocks": blocks}  # the fallback is mrkdwn too
+
+
+# --- events and outcomes -----------------------------------------------------------------------
+
+def event_key(kind: str, esc: Escalation) -> str:
+    """A deterministic key for an event: the same happening always gives the same key.
+
+    ``<id>|new_escalation``, ``<id>|tier_rise|<tier>``, ``<id>|sla_breach|<clock>|<due>`` (the
+    latest breach), ``<id>|exec_sponsor|<due>``.
+    """
+    if kind == "tier_rise":
+        return f"{esc.id}|tier_rise|{esc.tier}"
+    if kind == "sla_breach" and esc.breaches:
+        last = esc.breaches[-1]
+        return f"{esc.id}|sla_breach|{last.clock}|{last.due:%Y%m%dT%H%M%SZ}"
+    if kind == "exec_sponsor":
+        due = esc.exec_sponsor.due
+        return f"{esc.id}|exec_sponsor|{f'{due:%Y%m%dT%H%M%SZ}' if due else '-'}"
+    return f"{esc.id}|{kind}"
+
+
+@dataclass(frozen=True)
+class NotifyEvent:
+    """Something worth telling people about. ``key`` defaults to :func:`event_key`.
+
+    ``roles`` are the roles the event engages (e.g. the newly reached tier's leaders): they
+    select ``role:<role>`` routes. The rules know them; the notifier does not decide them.
+    """
+
+    kind: EventKind
+    escalation: Escalation
+    reasons: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    epic_key: str | None = None
+    epic_url: str | None = None
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}: one of {', '.join(EVENT_KINDS)}")
+        if not self.key:
+            object.__setattr__(self, "key", event_key(self.kind, self.escalation))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened at one webhook. ``target`` is redacted; ``error`` never holds the URL."""
+
+    target: str
+    routes: tuple[str, ...]
+    status: Literal["sent", "already_sent", "failed"]
+    attempts: int = 0
+    http_status: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of :meth:`Notifier.send`: one :class:`Delivery` per matching webhook.
+
+    ``skipped`` says why nothing was attempted (below the severity threshold, no route).
+    """
+
+    key: str
+    kind: str
+    deliveries: tuple[Delivery, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(d.status != "failed" for d in self.deliveries)
+
+    @property
+    def sent(self) -> int:
+        return sum(d.status == "sent" for d in self.deliveries)
+
+    @property
+    def failed(self) -> tuple[Delivery, ...]:
+        return tuple(d for d in self.deliveries if d.status == "failed")
+
+
+# --- "already sent" memory ---------------------------------------------------------------------
+
+class SentStore(Protocol):
+    """Remembers which (event key, webhook) deliveries succeeded."""
+
+    def seen(self, key: str) -> bool: ...
+
+    def mark(self, key: str) -> None: ...
+
+
+class MemorySentStore:
+    """Per process: enough for tests, ``sync-once`` and a single worker."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return key in self._keys
+
+    def mark(self, key: str) -> None:
+        with self._lock:
+            self._keys.add(key)
+
+
+class RedisSentStore:
+    """Shared by every worker: ``{namespace}:notified:{key}``, expiring after ``ttl_seconds``."""
+
+    def __init__(self, client: redis.Redis, namespace: str = "esc",
+                 ttl_seconds: int = SENT_TTL_SECONDS) -> None:
+        self.client, self.namespace, self.ttl = client, namespace, int(ttl_seconds)
+
+    def _key(self, key: str) -> str:
+        return f"{self.namespace}:notified:{key}"
+
+    def seen(self, key: str) -> bool:
+        return bool(self.client.exists(self._key(key)))
+
+    def mark(self, key: str) -> None:
+        self.client.set(self._key(key), "1", ex=self.ttl)
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """An integer ``Retry-After`` in seconds (Slack's form); dates and junk are ignored."""
+    raw = response.headers.get("Retry-After", "").strip()
+    return float(raw) if raw.isdigit() else None
+
+
+def _classify(response: httpx.Response) -> ConnectorError | None:
+    """None for 2xx; :class:`RetriableError` for 429 and 5xx; :class:`FatalError` otherwise."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return None
+    if code == 429 or code >= 500:
+        return RetriableError(f"HTTP {code}", retry_after=_retry_after(response))
+    body = response.text.strip()[:64]
+    detail = f" ({body})" if body and body.replace("_", "").isalnum() and body.isascii() else ""
+    return FatalError(f"HTTP {code}{detail}")  # Slack: 404 no_service, 410 channel_is_archived...
+
+
+class Notifier:
+    """Posts events to the webhooks :class:`NotifyConfig` routes them to; never raises.
+
+    Args:
+        config: the routes (``Settings.notify_webhooks``).
+        client: an ``httpx.Client`` to use (tests inject one); by default one is created.
+        sent: the "already sent" memory; by default in memory (use :class:`RedisSentStore`
+            when several workers share the work).
+        sleep: how to wait between attempts (tests inject a recorder).
+        attempts: tries per webhook, the first included.
+        timeout: seconds per HTTP request (connect, read, write each).
+        backoff: the first retry's base delay; doubled each retry, jittered to 50-100 %.
+        max_delay: cap on any wait, ``Retry-After`` included.
+        jira_url: the Jira base URL, to link an epic key when an event has no ``epic_url``.
+        rand: ``random.random``-like source of jitter.
+    """
+
+    def __init__(self, config: NotifyConfig, *, client: httpx.Client | None = None,
+                 sent: SentStore | None = None, sleep: Callable[[float], None] = time.sleep,
+                 attempts: int = 3, timeout: float = 5.0, backoff: float = 0.5,
+                 max_delay: float = 15.0, jira_url: str | None = None,
+                 rand: Callable[[], float] = random.random) -> None:
+        self.config = config
+        self._own_client = client is None
+        self.client = client or httpx.Client(follow_redirects=False,
+                                             headers={"User-Agent": "escalation-sync"})
+        self.sent: SentStore = sent if sent is not None else MemorySentStore()
+        self.sleep, self.attempts, self.rand = sleep, max(1, attempts), rand
+        self.timeout = httpx.Timeout(timeout)
+        self.backoff, self.max_delay = backoff, max_delay
+        self.jira_url = jira_url.rstrip("/") if jira_url else None
+        for urls in config.routes.values():
+            for url in urls:
+                _URL_FILTER.add(url.get_secret_value())
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self) -> Notifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, event: NotifyEvent) -> Outcome:
+        """Post ``event`` to every matching webhook not already posted to for ``event.key``.
+
+        Never raises: failures are logged (redacted) and returned in the outcome.
+        """
+        try:
+            return self._send(event)
+        except Exception as exc:  # noqa: BLE001 - a notification must never fail the pipeline
+            log.error("notification %s (%s) failed: %s", event.key, event.kind, type(exc).__name__)
+            return Outcome(event.key, event.kind, skipped=f"internal error: {type(exc).__name__}")
+
+    def _send(self, event: NotifyEvent) -> Outcome:
+        esc = event.escalation
+        label = esc.severity.label
+        if event.kind == "new_escalation" and label not in self.config.new_escalation_severities:
+            return Outcome(event.key, event.kind, skipped=f"{label} is below the notify threshold")
+        targets = self.config.targets(tier=esc.tier, severity=label, kind=event.kind,
+                                      roles=event.roles)
+        if not targets:
+            log.debug("notification %s (%s): no webhook configured", event.key, event.kind)
+            return Outcome(event.key, event.kind, skipped="no webhook configured for this event")
+        epic_url = event.epic_url or (f"{self.jira_url}/browse/{event.epic_key}"
+                                      if self.jira_url and event.epic_key else None)
+        payload = slack_message(esc, event.kind, event.reasons, epic_key=event.epic_key,
+                                epic_url=epic_url)
+        deliveries: list[Delivery] = []
+        for target in targets:
+            mark = f"{event.key}@{target.fingerprint}"
+            if self._seen(mark):
+                deliveries.append(Delivery(target.shown, target.routes, "already_sent"))
+                continue
+            delivery = self._post(target, payload, event)
+            if delivery.status == "sent":
+                self._mark(mark)
+            deliveries.append(delivery)
+        return Outcome(event.key, event.kind, tuple(deliveries))
+
+    def _seen(self, key: str) -> bool:
+        try:
+            return self.sent.seen(key)
+        except Exception as exc:  # noqa: BLE001 - posting twice beats never posting
+            log.warning("notification memory unavailable (%s): sending %s anyway",
+                        type(exc).__name__, key)
+            return False
+
+    def _mark(self, key: str) -> None:
+        try:
+            self.sent.mark(key)
+        except Exception as exc:  # noqa: BLE001 - the post itself succeeded
+            log.warning("could not remember notification %s as sent (%s)", key, type(exc).__name__)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        base = min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
+        return base * (0.5 + 0.5 * self.rand())
+
+    def _post(self, target: Target, payload: dict[str, Any], event: NotifyEvent) -> Delivery:
+        error: ConnectorError = RetriableError("not attempted")
+        status: int | None = None
+        attempt = 0
+        for attempt in range(1, self.attempts + 1):  # noqa: B007 - attempt is reported below
+            try:
+                response = self.client.post(target.url.get_secret_value(), json=payload,
+                                            timeout=self.timeout)
+            except httpx.TimeoutException as exc:
+                error = RetriableError(f"timed out ({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                error = RetriableError(f"transport error ({type(exc).__name__})")
+            except httpx.InvalidURL:
+                error = FatalError("invalid webhook URL")
+            else:
+                status = response.status_code
+                classified = _classify(response)
+                if classified is None:
+                    log.info("notified %s (%s) via %s", event.key, event.kind, target.shown)
+                    return Delivery(target.shown, target.routes, "sent", attempt, status)
+                error = classified
+            if isinstance(error, FatalError) or attempt == self.attempts:
+                break
+            delay = self._delay(attempt, getattr(error, "retry_after", None))
+            log.warning("webhook %s: %s; retrying in %.1fs (attempt %d of %d)", target.shown,
+                        error, delay, attempt + 1, self.attempts)
+            self.sleep(delay)
+        log.error("notification %s (%s) not delivered to %s after %d attempt(s): %s",
+                  event.key, event.kind, target.shown, attempt, error)
+        return Delivery(target.shown, target.routes, "failed", attempt, status, str(error))
+
+
+__all__ = [
+    "EVENT_KINDS", "Delivery", "EventKind", "MemorySentStore", "NotifyConfig", "NotifyEvent",
+    "Notifier", "Outcome", "RedisSentStore", "SentStore", "Target", "event_key", "redact",
+    "slack_message",
+]
