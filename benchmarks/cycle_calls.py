@@ -71,8 +71,8 @@ def main() -> None:
     try:
         with Sandbox(book, daily_api_limit=10_000_000) as sb:
             env = sb.env()
-            os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"]
             values = {k.lower(): v for k, v in env.items() if k.startswith(("SALESFORCE_", "JIRA_"))}
+            values["requests_ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
             rt = Runtime(Settings(_env_file=None, redis_url=redis_server.url, backfill_days=a.days + 1,
                                   **values))  # type: ignore[call-arg]
             sb.clear_requests()

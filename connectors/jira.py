@@ -45,10 +45,12 @@ def jql_key(value: str) -> str:
 class JiraConnector:
     def __init__(self, url: str, *, email: str | None = None, api_token: str | None = None,
                  pat: str | None = None, timeout: float = 30.0, max_retries: int = 3,
+                 ca_bundle: str | None = None,
                  field_names: dict[str, str] | None = None, on_error: Callable[[int], None] | None = None):
         auth: dict[str, Any] = {"token_auth": pat} if pat else {"basic_auth": (email, api_token)}
         try:
-            self.client = JIRA(server=url, timeout=timeout, max_retries=max_retries, **auth)
+            options = {"verify": ca_bundle} if ca_bundle else {}
+            self.client = JIRA(server=url, timeout=timeout, max_retries=max_retries, options=options, **auth)
         except JIRAError as exc:
             raise _mapped("connect", exc) from exc
         except requests.RequestException as exc:

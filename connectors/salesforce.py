@@ -35,14 +35,19 @@ BATCH = 200  # sObject Collections limit
 
 
 class TimeoutSession(requests.Session):
-    """A requests session with a default timeout (requests has none)."""
+    """A requests session with a default timeout (requests has none) and, when given, a CA
+    bundle passed on every request (a session-level ``verify`` loses to the environment's
+    ``REQUESTS_CA_BUNDLE`` in requests; a request-level one does not)."""
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, ca_bundle: str | None = None):
         super().__init__()
         self.default_timeout = timeout
+        self.ca_bundle = ca_bundle
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.default_timeout)
+        if self.ca_bundle:
+            kwargs.setdefault("verify", self.ca_bundle)
         return super().request(*args, **kwargs)
 
 
@@ -59,10 +64,11 @@ def sf_datetime(text: str | None) -> datetime | None:
 class SalesforceConnector:
     def __init__(self, tokens: TokenSource, *, api_version: str = "59.0", timeout: float = 30.0,
                  health_field: str = "Health_Score__c", role_field: str = "Escalation_Role__c",
+                 ca_bundle: str | None = None,
                  on_call: Callable[[str, int], None] | None = None):
         self.tokens = tokens
         self.api_version = api_version
-        self.session = TimeoutSession(timeout)
+        self.session = TimeoutSession(timeout, ca_bundle)
         self.health_field, self.role_field = health_field, role_field
         self._client: Salesforce | None = None
         self._client_token: Token | None = None

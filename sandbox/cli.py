@@ -49,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
+    # Both signals stop it, whatever the parent left them as (a shell's background job
+    # inherits SIGINT as ignored, and then Python raises no KeyboardInterrupt).
     previous = signal.signal(signal.SIGTERM, on_signal)
+    previous_int = signal.signal(signal.SIGINT, on_signal)
     try:
         sandbox.start()
     except OSError as exc:
@@ -69,5 +72,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         print("sandbox stopped", file=sys.stderr)
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ class Runtime:
     @cached_property
     def salesforce(self) -> SalesforceConnector:
         s = self.settings
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+        bundle = s.requests_ca_bundle
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=bundle) if bundle else True
         tokens = TokenSource(
             s.salesforce_login_url, s.salesforce_client_id or "",
@@ -56,7 +55,8 @@ class Runtime:
             username=s.salesforce_username, private_key_file=s.salesforce_private_key_file,
             timeout=s.http_timeout_seconds, verify=verify)
         return SalesforceConnector(tokens, api_version=s.salesforce_api_version,
-                                   timeout=s.http_timeout_seconds, health_field=s.salesforce_health_field)
+                                   timeout=s.http_timeout_seconds, health_field=s.salesforce_health_field,
+                                   ca_bundle=bundle)
 
     @cached_property
     def jira(self) -> JiraConnector:
@@ -65,6 +65,7 @@ class Runtime:
             s.jira_url, email=s.jira_email,
             api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
             pat=s.jira_pat.get_secret_value() if s.jira_pat else None, timeout=s.http_timeout_seconds,
+            ca_bundle=s.requests_ca_bundle,
             field_names={"channel": s.jira_channel_field, "account": s.jira_account_field,
                          "title": s.jira_title_field})
 

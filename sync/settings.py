@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     jira_search_settle_seconds: float = Field(
         default=30.0, description="how long a Jira write may stay invisible to search")
 
+    # TLS: a CA bundle for both APIs (corporate proxies, the sandbox); default: the system's
+    requests_ca_bundle: str | None = None
+
     # Shell
     redis_url: str = "redis://127.0.0.1:6379/0"
     escalation_rules: Path | None = None

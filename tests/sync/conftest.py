@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -35,10 +34,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 def settings_for(sb: Sandbox, redis_url: str, **overrides: object) -> Settings:
     env = sb.env()
-    # the CA bundle is read from the environment by requests and by our token client
-    os.environ["REQUESTS_CA_BUNDLE"] = env["REQUESTS_CA_BUNDLE"]
-    os.environ["SSL_CERT_FILE"] = env["SSL_CERT_FILE"]
     values = {k.lower(): v for k, v in env.items() if k.startswith(("SALESFORCE_", "JIRA_"))}
+    values["requests_ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
     values.update(redis_url=redis_url, jira_search_settle_seconds=2.0, http_timeout_seconds=10.0)
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
