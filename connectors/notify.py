@@ -30,11 +30,18 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from connectors.errors import ConnectorError, FatalError, RetriableError
 from rules.models import Escalation, Role
@@ -75,6 +82,7 @@ class _SecretUrlFilter(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._secrets: dict[str, str] = {}
+        self._order: tuple[str, ...] = ()  # longest form first, so a URL wins over its path
 
     def add(self, url: str) -> None:
         shown = redact(url)
@@ -87,16 +95,18 @@ class _SecretUrlFilter(logging.Filter):
         with self._lock:
             for form in forms:
                 self._secrets[form] = shown
+            self._order = tuple(sorted(self._secrets, key=len, reverse=True))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        order = self._order
+        if not order:
             return True
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
             return True
         cleaned = message
-        for secret in sorted(self._secrets, key=len, reverse=True):  # longest form first
+        for secret in order:
             if secret in cleaned:
                 cleaned = cleaned.replace(secret, self._secrets[secret])
         if cleaned != message:
@@ -142,6 +152,15 @@ def _masked_routes(value: Any) -> Any:
     return out
 
 
+def _unwrap(value: Any) -> Any:
+    # the masking wrapper has done its job; SecretStr's JSON-mode schema wants a plain str
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+WebhookUrl = Annotated[SecretStr, BeforeValidator(_unwrap)]
+"""A webhook URL: a secret (prints as stars)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """One webhook an event goes to, and the route keys that chose it."""
@@ -177,7 +196,7 @@ class NotifyConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    routes: dict[str, tuple[SecretStr, ...]] = {}
+    routes: dict[str, tuple[WebhookUrl, ...]] = {}
     new_escalation_severities: tuple[str, ...] = ("SEV-1", "SEV-2")
 
     @model_validator(mode="before")
@@ -445,7 +464,9 @@ class Notifier:
         attempts: tries per webhook, the first included.
         timeout: seconds per HTTP request (connect, read, write each).
         backoff: the first retry's base delay; doubled each retry, jittered to 50-100 %.
-        max_delay: cap on any wait, ``Retry-After`` included.
+        max_delay: cap on any wait, ``Retry-After`` included. A webhook costs at most
+            ``attempts * timeout + (attempts - 1) * max_delay`` seconds (35 s by default);
+            callers that must not wait that long send from a task of their own.
         jira_url: the Jira base URL, to link an epic key when an event has no ``epic_url``.
         rand: ``random.random``-like source of jitter.
     """
@@ -453,7 +474,7 @@ class Notifier:
     def __init__(self, config: NotifyConfig, *, client: httpx.Client | None = None,
                  sent: SentStore | None = None, sleep: Callable[[float], None] = time.sleep,
                  attempts: int = 3, timeout: float = 5.0, backoff: float = 0.5,
-                 max_delay: float = 15.0, jira_url: str | None = None,
+                 max_delay: float = 10.0, jira_url: str | None = None,
                  rand: Callable[[], float] = random.random) -> None:
         self.config = config
         self._own_client = client is None
@@ -544,11 +565,11 @@ class Notifier:
                 response = self.client.post(target.url.get_secret_value(), json=payload,
                                             timeout=self.timeout)
             except httpx.TimeoutException as exc:
-                error = RetriableError(f"timed out ({type(exc).__name__})")
+                status, error = None, RetriableError(f"timed out ({type(exc).__name__})")
             except httpx.TransportError as exc:
-                error = RetriableError(f"transport error ({type(exc).__name__})")
+                status, error = None, RetriableError(f"transport error ({type(exc).__name__})")
             except httpx.InvalidURL:
-                error = FatalError("invalid webhook URL")
+                status, error = None, FatalError("invalid webhook URL")
             else:
                 status = response.status_code
                 classified = _classify(response)
