@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
     "sync-once": ("sync.commands.sync_once", "run one full poll cycle synchronously and print a summary"),
     "run": ("sync.commands.run", "run the background service (worker and beat) on this machine"),
+    "demo": ("sync.commands.demo", "run the whole service on a bundled example, with nothing configured"),
     "report": ("sync.commands.report", "print the monthly learning-loop review (Markdown; --html for a page)"),
 }
 

@@ -11,12 +11,6 @@ from types import TracebackType
 
 import redis
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
 class LockHeld(Exception):
     """Another worker holds the lock; try again later."""
 
@@ -25,13 +19,18 @@ class RedisLock:
     def __init__(self, client: redis.Redis, key: str, timeout: float = 300.0):
         self.client, self.key, self.timeout = client, key, timeout
         self.token = secrets.token_hex(16)
-        self._release = client.register_script(_RELEASE)
 
     def acquire(self) -> bool:
         return bool(self.client.set(self.key, self.token, nx=True, px=int(self.timeout * 1000)))
 
     def release(self) -> None:
-        self._release(keys=[self.key], args=[self.token])
+        """Delete the key only if it still holds our token (WATCH/MULTI: no Lua needed)."""
+        def drop(pipe: redis.client.Pipeline) -> None:
+            if pipe.get(self.key) == self.token.encode():
+                pipe.multi()
+                pipe.delete(self.key)
+
+        self.client.transaction(drop, self.key)
 
     def __enter__(self) -> RedisLock:
         if not self.acquire():

@@ -208,12 +208,18 @@ class Store:
 
     def finish(self, escalation_id: str, version: int) -> bool:
         """Drop an outbox entry once written, unless a newer decision replaced it meanwhile."""
-        script = self.r.register_script(
-            "local raw = redis.call('hget', KEYS[1], ARGV[1]) "
-            "if not raw then return 0 end "
-            "if cjson.decode(raw)['version'] == tonumber(ARGV[2]) then "
-            "  return redis.call('hdel', KEYS[1], ARGV[1]) end return 0")
-        return bool(script(keys=[self.k.outbox], args=[escalation_id, version]))
+        done = False
+
+        def drop(pipe: redis.client.Pipeline) -> None:
+            nonlocal done
+            raw = pipe.hget(self.k.outbox, escalation_id)
+            done = bool(raw) and json.loads(raw)["version"] == version
+            if done:
+                pipe.multi()
+                pipe.hdel(self.k.outbox, escalation_id)
+
+        self.r.transaction(drop, self.k.outbox)
+        return done
 
     def set_intent(self, external_id: str, what: str, at: float, ttl: int) -> None:
         self.r.set(self.k.intent(external_id, what), at, ex=max(ttl, 1))

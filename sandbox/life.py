@@ -1,0 +1,127 @@
+"""A living sandbox for the demo: the world keeps changing the way a real org and site do.
+
+A script of steps, each at an offset from the start: new tickets that escalate, a health score
+that drops, an owner acknowledging an escalation on its epic, a tier-raising legal threat, an
+epic resolved with a root cause. Each step goes through the same paths the admin surface uses,
+so the connector sees ordinary API data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rules.models import Comment, Person
+from sandbox.server import Sandbox
+
+log = logging.getLogger("escalation_sync.demo")
+
+
+@dataclass
+class Step:
+    at: float  # seconds after start
+    what: str
+    do: Callable[[Sandbox], bool]  # False: not possible yet, try again next tick
+
+
+def _ticket(key: str, reporter: str, summary: str, description: str, **extra: object) -> Callable[[Sandbox], bool]:
+    def do(sb: Sandbox) -> bool:
+        sb.add_ticket({"key": key, "summary": summary, "description": description,
+                       "reporter": {"email": reporter, "customer": True}, **extra})
+        return True
+    return do
+
+
+def _health_drop(account: str, score: float) -> Callable[[Sandbox], bool]:
+    def do(sb: Sandbox) -> bool:
+        sb.world.set_health(account, score)
+        return True
+    return do
+
+
+def _epics(sb: Sandbox) -> list[dict]:
+    return [e for e in sb.state("ESC")["jira"]["epics"] if "escalation-sync" in e["labels"]]
+
+
+def _acknowledge(sb: Sandbox) -> bool:
+    for epic in _epics(sb):
+        if epic["assignee"] and epic["status"] in ("To Do", "Open") and not epic["comments"]:
+            sb.world.add_comment(epic["key"], Comment(
+                at=sb.clock.now(), author=Person(email=epic["assignee"]), public=True,
+                body="I own this. Investigating with engineering; update by end of day."))
+            return True
+    return False
+
+
+def _resolve(sb: Sandbox) -> bool:
+    for epic in _epics(sb):
+        if epic["status"] in ("To Do", "Open", "In Progress") and epic["comments"]:
+            with sb.lock:
+                issue = sb.site.issue(epic["key"])
+                root = next((f.id for f in sb.site.custom_fields() if f.name == "Root Cause"), None)
+                if root:
+                    issue.custom[root] = "Product bug"
+            sb.world.transition(epic["key"], "Done")
+            return True
+    return False
+
+
+SCRIPT = [
+    Step(12, "a customer threatens to cancel over an SSO outage",
+         _ticket("SUP-9001", "ops@umbrella.example", "SSO login failing for everyone",
+                 "Production down: nobody can sign in. If this is not fixed today we will cancel.",
+                 priority="Highest", components=["SSO"])),
+    Step(24, "a health score drops 35 points", _health_drop("001000000000200AAA", 40)),
+    Step(36, "an owner acknowledges an escalation on its epic", _acknowledge),
+    Step(48, "legal action threatened: the tier rises, the owner stays",
+         _ticket("SUP-9002", "kim@acme.example", "Formal notice",
+                 "Our counsel is preparing legal action over the failed exports.", priority="High",
+                 components=["Reporting"])),
+    Step(66, "an escalation is resolved with a root cause", _resolve),
+    Step(84, "three tickets on one issue in a week",
+         _ticket("SUP-9003", "it@bluthcompany.example", "Invoice export broken",
+                 "The invoice export fails again.", components=["Billing"])),
+    Step(88, "", _ticket("SUP-9004", "it@bluthcompany.example", "Invoice export still broken",
+                         "Still failing.", components=["Billing"])),
+    Step(92, "", _ticket("SUP-9005", "it@bluthcompany.example", "Invoices", "Third time.",
+                         components=["Billing"])),
+]
+
+
+class Life:
+    """Plays :data:`SCRIPT` against a sandbox in a thread; ``on_step`` hears each step."""
+
+    def __init__(self, sb: Sandbox, on_step: Callable[[str], None], script: list[Step] | None = None,
+                 speed: float = 1.0):
+        self.sb, self.on_step, self.speed = sb, on_step, speed
+        self.script = list(script or SCRIPT)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sandbox-life", daemon=True)
+
+    def start(self) -> Life:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        elapsed = 0.0
+        pending = sorted(self.script, key=lambda s: s.at)
+        while pending and not self.stop_event.wait(1.0):
+            elapsed += self.speed
+            while pending and pending[0].at <= elapsed:
+                step = pending[0]
+                try:
+                    done = step.do(self.sb)
+                except Exception as exc:  # the demo goes on: one failed step is reported, not fatal
+                    log.warning("demo step %r failed: %s", step.what, exc)
+                    done = True
+                if not done:
+                    break
+                pending.pop(0)
+                if step.what:
+                    self.on_step(step.what)
