@@ -66,6 +66,7 @@ class WatchSummary:
     activity: int = 0
     decisions: list[dict[str, Any]] = field(default_factory=list)
     breaches: int = 0
+    made: list[LifecycleDecision] = field(default_factory=list, repr=False)
 
 
 def account_of_id(ext: str) -> str:
@@ -76,11 +77,10 @@ def account_of_id(ext: str) -> str:
 class Lifecycle:
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
                  salesforce: Any = None,
-                 field_names: dict[str, str] | None = None, notify: Callable[[LifecycleDecision], None] | None = None,
-                 clock: Callable[[], datetime]):
+                 field_names: dict[str, str] | None = None, clock: Callable[[], datetime]):
         self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
         self.salesforce = salesforce
-        self.overlap, self.clock, self.notify = overlap, clock, notify
+        self.overlap, self.clock = overlap, clock
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -166,12 +166,11 @@ class Lifecycle:
         decisions.extend(self._health_checks(now, escalations, before))
         self._commit(decisions, before, escalations, commit)
         self.store.save_activity_marks(self._marks)
+        summary.made = decisions
         for d in decisions:
             summary.decisions.append({"action": d.action, "id": d.escalation.id, "tier": d.escalation.tier,
                                       "reasons": list(d.reasons)})
             log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
-            if self.notify and d.notify:
-                self.notify(d)
         return summary
 
     def _health_checks(self, now: datetime, escalations: dict[str, Escalation],

@@ -51,9 +51,10 @@ class CycleSummary:
     updated: int = 0
     duration_s: float = 0.0
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    made: list[Decision] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "made"}
 
 
 class Poller:
@@ -176,6 +177,7 @@ class Poller:
             events.extend(ticket_events(ticket, account))
         decisions = self._decide(events, directory, commit)
         summary.events = len(events)
+        summary.made = decisions
         for d in decisions:
             summary.opened += d.action == "open"
             summary.updated += d.action == "update"

@@ -14,7 +14,10 @@ from connectors.jira import JiraConnector
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig, parse_config
+from connectors.notify import Notifier, NotifyEvent, RedisSentStore
+from rules.models import Escalation
 from sync.learning import open_action_items
+from sync.notifications import events_for
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.settings import Settings
@@ -98,12 +101,32 @@ class Runtime:
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
                                  project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
 
-    def watch(self) -> tuple[WatchSummary, FlushSummary]:
+    def watch(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch, then write what was decided."""
         summary = self.lifecycle.run(self.poller.directory())
-        return summary, self.writer.flush()
+        written = self.writer.flush()
+        for event in self.notifications([(d.action, d.escalation, d.reasons) for d in summary.made]):
+            (notify or self.notifier.send)(event)
+        return summary, written
 
-    def cycle(self) -> tuple[CycleSummary, FlushSummary]:
-        """One full cycle: poll and decide, then write what was decided."""
+    @cached_property
+    def notifier(self) -> Notifier:
+        s = self.settings
+        return Notifier(s.notify_webhooks, sent=RedisSentStore(self.redis, namespace=self.store.k.ns),
+                        jira_url=s.jira_url)
+
+    def notifications(self, decided: list[tuple[str, Escalation, tuple[str, ...]]]) -> list[NotifyEvent]:
+        """The notifications of written decisions (an escalation still deferred is told later)."""
+        events = []
+        for action, esc, reasons in decided:
+            epic = self.store.index(esc.id).get("epic")
+            events.extend(events_for(action, esc, reasons, self.rules, epic))
+        return events
+
+    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
+        """One full cycle: poll and decide, write what was decided, then notify."""
         summary = self.poller.cycle()
-        return summary, self.writer.flush()
+        written = self.writer.flush()
+        for event in self.notifications([(d.action, d.escalation, d.reasons) for d in summary.made]):
+            (notify or self.notifier.send)(event)
+        return summary, written

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.notify import NotifyConfig
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
 
     # TLS: a CA bundle for both APIs (corporate proxies, the sandbox); default: the system's
     requests_ca_bundle: str | None = None
+
+    # Notifications: Slack-compatible incoming webhooks by route (JSON; the URLs are secrets)
+    notify_webhooks: NotifyConfig = Field(default_factory=NotifyConfig)
 
     # Shell
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -12,6 +12,7 @@ from typing import Any
 from celery import Task
 
 from connectors.errors import FatalError, RetriableError
+from connectors.notify import NotifyEvent
 from sync.app import app
 from sync.lock import LockHeld, RedisLock
 from sync.runtime import Runtime
@@ -58,10 +59,15 @@ def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable
     return wrap
 
 
+def _enqueue(event: NotifyEvent) -> None:
+    """Notifications go out from their own task: a slow webhook never holds up a cycle."""
+    notify.delay(event.escalation.id, event.kind, list(event.reasons), list(event.roles), event.key)
+
+
 @escalation_task("poll")
 def poll(rt: Runtime) -> dict[str, Any]:
     """One cycle: poll and decide, then write."""
-    summary, written = rt.cycle()
+    summary, written = rt.cycle(notify=_enqueue)
     return {"opened": summary.opened, "updated": summary.updated, "events": summary.events,
             "written": written.written, "deferred": len(written.deferred)}
 
@@ -69,7 +75,7 @@ def poll(rt: Runtime) -> dict[str, Any]:
 @escalation_task("watch")
 def watch(rt: Runtime) -> dict[str, Any]:
     """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write."""
-    summary, written = rt.watch()
+    summary, written = rt.watch(notify=_enqueue)
     return {"activity": summary.activity, "decisions": len(summary.decisions), "breaches": summary.breaches,
             "written": written.written}
 
@@ -78,6 +84,19 @@ def watch(rt: Runtime) -> dict[str, Any]:
 def learn(rt: Runtime) -> dict[str, Any]:
     """The learning loop: one action item per systemic root cause per quarter."""
     return {"opened": [key for _, key in rt.learn()]}
+
+
+@escalation_task("notify", lock=None)
+def notify(rt: Runtime, escalation_id: str, kind: str, reasons: list[str], roles: list[str],
+           key: str) -> dict[str, Any]:
+    """Send one notification (ids and strings in; the webhook URLs never enter a message)."""
+    esc = rt.store.escalations([escalation_id]).get(escalation_id)
+    if esc is None:
+        return {"sent": 0}
+    epic = rt.store.index(escalation_id).get("epic")
+    outcome = rt.notifier.send(NotifyEvent(kind, esc, reasons=tuple(reasons), roles=tuple(roles),  # type: ignore[arg-type]
+                                           epic_key=epic, key=key))
+    return {"sent": outcome.sent, "failed": len(outcome.failed)}
 
 
 @escalation_task("flush")
