@@ -109,7 +109,8 @@ def main() -> None:
         "batched_reads_writes": {k: work[k] for k in ("sf.query", "sf.collections", "jira.search", "jira.bulk_create")},
         "batched_bound": {k: bound[k] for k in ("sf.query", "sf.collections", "jira.search", "jira.bulk_create")},
         "idle_cycle_calls": dict(idle),
-        "idle_cycle_detail": [(r["method"], r["path"], str(r.get("query") or r.get("params") or "")[:160]) for r in idle_calls], "python": platform.python_version(),
+        "idle_cycle_detail": [(r["method"], r["path"], str(r.get("query") or r.get("params") or "")[:160])
+                              for r in idle_calls], "python": platform.python_version(),
     }, indent=2))
 
 

@@ -9,10 +9,10 @@ import argparse
 import json
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 COMPONENTS = [f"Component {i}" for i in range(40)]
 CALM = ["export is slow", "cannot find the setting", "report totals look off", "login takes long",
         "question about billing", "integration retries", "dashboard widget empty", "API returns 500"]

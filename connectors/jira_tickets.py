@@ -7,7 +7,7 @@ Atlassian Document Format body is flattened to text, HTML is kept as text).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ def jira_time(value: Any) -> datetime:
     text = str(value).strip().replace("Z", "+00:00")
     if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
         text = text[:-2] + ":" + text[-2:]
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def plain_text(value: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
@@ -58,7 +58,7 @@ def sf_datetime(text: str | None) -> datetime | None:
     value = text.replace("Z", "+00:00")
     if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":
         value = value[:-2] + ":" + value[-2:]
-    return datetime.fromisoformat(value).astimezone(timezone.utc)
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 class SalesforceConnector:

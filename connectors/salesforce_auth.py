@@ -18,6 +18,9 @@ import jwt
 
 from connectors.errors import FatalError, RetriableError
 
+_CREDENTIALS = {"jwt-bearer": "SALESFORCE_USERNAME/SALESFORCE_PRIVATE_KEY_FILE",
+                "client-credentials": "SALESFORCE_CLIENT_SECRET"}
+
 
 @dataclass(frozen=True)
 class Token:
@@ -87,7 +90,7 @@ class TokenSource:
             raise FatalError(
                 f"Salesforce refused the {self.flow} login ({error}: "
                 f"{body.get('error_description', 'no description')}); check SALESFORCE_CLIENT_ID and "
-                f"{'SALESFORCE_USERNAME/SALESFORCE_PRIVATE_KEY_FILE' if self.flow == 'jwt-bearer' else 'SALESFORCE_CLIENT_SECRET'}"
+                f"{_CREDENTIALS[self.flow]}"
                 f" and that the connected app allows this flow")
         return Token(access_token=body["access_token"], instance_url=body["instance_url"].rstrip("/"),
                      obtained_at=time.time())

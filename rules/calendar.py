@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rules.config import WEEKDAYS, CalendarConfig
@@ -26,7 +26,7 @@ def add_business_time(start: datetime, duration: timedelta, cal: CalendarConfig)
             local = max(local, day_open)
             available = day_close - local
             if remaining <= available:
-                return (local + remaining).astimezone(timezone.utc)
+                return (local + remaining).astimezone(UTC)
             remaining -= available
         next_day = (local + timedelta(days=1)).date()
         local = datetime(next_day.year, next_day.month, next_day.day, cal.start.hour,

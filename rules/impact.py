@@ -9,7 +9,14 @@ from __future__ import annotations
 from rules.config import RulesConfig
 from rules.models import Comment, Severity, Ticket
 from rules.state import TicketFacts
-from rules.text import customer_ticket_text, find_words, has_whole_word, is_customer_comment, labels_in, summary_words
+from rules.text import (
+    customer_ticket_text,
+    find_words,
+    has_whole_word,
+    is_customer_comment,
+    labels_in,
+    summary_words,
+)
 
 
 def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:

@@ -73,7 +73,7 @@ def labels_in(labels: Iterable[str], wanted: tuple[str, ...]) -> list[str]:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("a an and are for from in is it of on or the to with".split())
+_STOP = frozenset(["a", "an", "and", "are", "for", "from", "in", "is", "it", "of", "on", "or", "the", "to", "with"])
 
 
 def summary_words(summary: str) -> frozenset[str]:

@@ -195,10 +195,7 @@ class Renderer:
               properties: list[str] | None = None) -> dict[str, Any]:
         """An issue bean: ``wanted`` field ids (None = all), ``expand`` comma list."""
         all_fields = self.fields(iss)
-        if wanted is None:
-            fields = all_fields
-        else:
-            fields = {k: all_fields[k] for k in wanted if k in all_fields}
+        fields = all_fields if wanted is None else {k: all_fields[k] for k in wanted if k in all_fields}
         out: dict[str, Any] = {
             "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
                       "versionedRepresentations",

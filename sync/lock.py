@@ -11,6 +11,7 @@ from types import TracebackType
 
 import redis
 
+
 class LockHeld(Exception):
     """Another worker holds the lock; try again later."""
 

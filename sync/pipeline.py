@@ -15,7 +15,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.errors import FatalError, SkippableRecordError
@@ -35,7 +35,7 @@ SF_ACCOUNTS, SF_HEALTH, JIRA_TICKETS = "salesforce.accounts", "salesforce.health
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass

@@ -11,14 +11,14 @@ from functools import cached_property
 import redis
 
 from connectors.jira import JiraConnector
+from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig, parse_config
-from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from rules.models import Escalation
 from sync.learning import open_action_items
-from sync.notifications import events_for
 from sync.lifecycle import Lifecycle, WatchSummary
+from sync.notifications import events_for
 from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.settings import Settings
 from sync.state import Store

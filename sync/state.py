@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -189,7 +189,7 @@ class Store:
         for name, value in c.stats.items():
             p.hincrby(self.k.stats, name, value)
         if c.cursors:
-            p.hset(self.k.cursor, mapping={s: t.astimezone(timezone.utc).isoformat()
+            p.hset(self.k.cursor, mapping={s: t.astimezone(UTC).isoformat()
                                            for s, t in c.cursors.items()})
         p.execute()
 

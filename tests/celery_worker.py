@@ -15,7 +15,8 @@ from tests.paths import ROOT
 
 class Worker:
     def __init__(self, env: Mapping[str, str], concurrency: int = 1, name: str = "w1"):
-        self.log = tempfile.NamedTemporaryFile(prefix=f"celery-{name}-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the worker writes to it for its lifetime
+            prefix=f"celery-{name}-", suffix=".log", delete=False)
         full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "sync.app", "worker", f"--concurrency={concurrency}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rules.lifecycle import monthly_report, to_html, to_markdown
@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    month = args.month or datetime.now(timezone.utc).strftime("%Y-%m")
+    month = args.month or datetime.now(UTC).strftime("%Y-%m")
     try:
         parse_month(month)
     except ValueError as exc:

@@ -43,7 +43,8 @@ def test_backtest_with_a_rules_file(tmp_path):
 
 def test_backtest_refuses_a_bad_book_naming_the_key(tmp_path):
     book = tmp_path / "book.yaml"
-    book.write_text("now: '2026-11-20T12:00:00Z'\ntickets:\n  - {key: T-1, created: '2026-11-19T10:00:00Z', prio: High}\n")
+    book.write_text("now: '2026-11-20T12:00:00Z'\n"
+                    "tickets:\n  - {key: T-1, created: '2026-11-19T10:00:00Z', prio: High}\n")
     out = cli("backtest", str(book))
     assert out.returncode == 2 and "tickets[0].prio: unknown key" in out.stderr
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_tickets_page_past_one_page_with_only_the_needed_fields(sandbox, runtime
 
 def test_jql_dates_are_minute_precision_in_the_api_users_zone(runtime):
     jira = runtime.jira  # the sandbox's API user lives in Europe/Berlin (UTC+1 in November)
-    assert jira.jql_time(datetime(2026, 11, 20, 12, 5, 59, tzinfo=timezone.utc)) == '"2026/11/20 13:05"'
+    assert jira.jql_time(datetime(2026, 11, 20, 12, 5, 59, tzinfo=UTC)) == '"2026/11/20 13:05"'
 
 
 def test_updated_since_finds_a_ticket_changed_after_the_cursor(sandbox, runtime):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -102,7 +102,7 @@ def test_users_carry_role_and_manager(runtime):
 
 def test_sf_datetime_reads_salesforce_offsets():
     from connectors.salesforce import sf_datetime
-    assert sf_datetime("2026-11-20T12:00:00.000+0000") == datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
-    assert sf_datetime("2026-11-20T13:00:00.000+0100") == datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    assert sf_datetime("2026-11-20T12:00:00.000+0000") == datetime(2026, 11, 20, 12, tzinfo=UTC)
+    assert sf_datetime("2026-11-20T13:00:00.000+0100") == datetime(2026, 11, 20, 12, tzinfo=UTC)
     assert sf_datetime(None) is None
     assert timedelta(0) == timedelta(0)

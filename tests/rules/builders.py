@@ -3,7 +3,7 @@ large enough that the accounts under test are neither top-10 nor over 1% of tota
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rules.backtest import book_events
 from rules.config import RulesConfig, default_config, parse_config
@@ -12,7 +12,7 @@ from rules.models import Account, Book, Comment, HealthSample, Person, Ticket, U
 from rules.replay import Replay
 from rules.triggers import Context
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 V = "@vendor.example"
 
 

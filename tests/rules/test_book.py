@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_optional_keys_take_defaults():
 
 def test_shift_moves_every_timestamp_so_the_book_reads_as_current():
     b = parse_book((EXAMPLES / "small_book.yaml").read_text())
-    now = datetime(2027, 3, 1, 12, tzinfo=timezone.utc)
+    now = datetime(2027, 3, 1, 12, tzinfo=UTC)
     moved = shift_book(b, now)
     delta = now - b.now
     assert moved.now == now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from rules.models import Severity
 from rules.plans import plan_for
 from tests.rules.builders import account, at, config, only, replay, ticket
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def plan_of(priority, **kw):

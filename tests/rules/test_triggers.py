@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.rules.builders import (
-    AGENT, account, at, comment, config, customer, health, kinds, only, replay, ticket,
+    AGENT,
+    account,
+    at,
+    comment,
+    config,
+    customer,
+    health,
+    kinds,
+    only,
+    replay,
+    ticket,
 )
 
 # --- keyword -----------------------------------------------------------------------------

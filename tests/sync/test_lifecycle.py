@@ -5,7 +5,7 @@ The connector's clock is the sandbox's clock, so moving it moves both worlds.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -151,8 +151,9 @@ def test_report_counts_what_happened(sandbox, redis_url, monkeypatch, capsys, mo
 
     for name, value in settings_for(sandbox, redis_url).model_dump().items():
         if value is not None and not isinstance(value, dict):
-            monkeypatch.setenv(name.upper(), str(getattr(value, "get_secret_value", lambda: value)()))
-    month = sandbox.clock.now().astimezone(timezone.utc).strftime("%Y-%m")
+            secret = getattr(value, "get_secret_value", None)
+            monkeypatch.setenv(name.upper(), str(secret() if secret else value))
+    month = sandbox.clock.now().astimezone(UTC).strftime("%Y-%m")
     assert report.run(type("A", (), {"month": month, "html": None})()) == 0
     out = capsys.readouterr().out
     assert "9" in out and month in out  # nine escalations opened this month
