@@ -25,12 +25,12 @@ def book_events(book: Book, directory: Directory, now: datetime) -> tuple[list[E
     for ticket in book.tickets:
         if ticket.created > now:
             continue
-        account = account_of(ticket, directory)
-        if account is None:
+        owner = account_of(ticket, directory)
+        if owner is None:
             unmatched.append(ticket.key)
             continue
         seen = ticket.model_copy(update={"comments": tuple(c for c in ticket.comments if c.at <= now)})
-        events.extend(ticket_events(seen, account))
+        events.extend(ticket_events(seen, owner))
     for account in book.accounts:
         events.extend(health_events(account.id, (s for s in account.health if s.at <= now)))
     return events, sorted(unmatched)

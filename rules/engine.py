@@ -15,7 +15,7 @@ from datetime import datetime
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.impact import ticket_facts, with_comment
-from rules.models import HealthSample
+from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
 from rules.triggers import REGISTRY, Context
@@ -70,7 +70,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     if isinstance(event, TicketOpened):
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
-    found: list = []
+    found: list[Trigger] = []
     for kind in REGISTRY:
         if kind.settings(ctx.cfg).enabled:
             found.extend(kind.detect(event, state, found, ctx))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 
 from rules.engine import WorldView, apply
@@ -51,8 +52,8 @@ class Replay:
                         self.load[decision.escalation.owner] += 1
                 out.extend(outcome.decisions)
                 for finding in outcome.fanout:
-                    pending.extend(finding.events(
-                        lambda a, f=finding: self._knows(a, f.component, f.at)))
+                    pending.extend(finding.events(partial(self._knows, component=finding.component,
+                                                          at=finding.at)))
         self.decisions.extend(out)
         return out
 
