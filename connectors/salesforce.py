@@ -170,27 +170,23 @@ class SalesforceConnector:
                            self.health_field)
         if cursor is not None:
             soql += format_soql(" AND CreatedDate > {}", cursor)
-        soql += " ORDER BY CreatedDate ASC"
-        for row in self.query("health history", soql):
+        yield from self._history("health history", soql + " ORDER BY CreatedDate ASC", cursor)
+
+    def account_health(self, account_id: str) -> list[HealthSample]:
+        """One account's whole health-score history (for the month-3 recovery check)."""
+        soql = format_soql("SELECT AccountId, NewValue, CreatedDate FROM AccountHistory WHERE AccountId = {} "
+                           "AND Field = {} ORDER BY CreatedDate ASC", account_id, self.health_field)
+        return [sample for _, sample in self._history("account health", soql, None)]
+
+    def _history(self, what: str, soql: str, cursor: datetime | None) -> Iterator[tuple[str, HealthSample]]:
+        for row in self.query(what, soql):
             try:
                 at = sf_datetime(row["CreatedDate"])
                 if cursor is not None and at is not None and at <= cursor:
                     continue  # whole-second comparison: rows at the cursor were read already
                 yield row["AccountId"], HealthSample(at=at, score=float(row["NewValue"]))
             except (ValueError, KeyError, TypeError, ValidationError) as exc:
-                log.warning("skipping health history row of %s: %s", row.get("AccountId"), exc)
-
-    def account_health(self, account_id: str) -> list[HealthSample]:
-        """One account's whole health-score history (for the month-3 recovery check)."""
-        soql = format_soql("SELECT NewValue, CreatedDate FROM AccountHistory WHERE AccountId = {} "
-                           "AND Field = {} ORDER BY CreatedDate ASC", account_id, self.health_field)
-        out = []
-        for row in self.query("account health", soql):
-            try:
-                out.append(HealthSample(at=sf_datetime(row["CreatedDate"]), score=float(row["NewValue"])))
-            except (ValueError, KeyError, TypeError, ValidationError) as exc:
-                log.warning("skipping a health history row of %s: %s", account_id, exc)
-        return out
+                log.warning("skipping a health history row of %s: %s", row.get("AccountId"), exc)
 
     # --- writes --------------------------------------------------------------------------
 
