@@ -27,6 +27,7 @@ from simple_salesforce.format import format_soql
 
 from connectors.errors import FatalError, RetriableError, SkippableRecordError
 from connectors.salesforce_auth import Token, TokenSource
+from connectors.calls import response_hook
 from rules.models import Account, HealthSample, Role, User
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class SalesforceConnector:
         self.tokens = tokens
         self.api_version = api_version
         self.session = TimeoutSession(timeout, ca_bundle)
+        self.session.hooks["response"].append(response_hook("salesforce"))
         self.health_field, self.role_field = health_field, role_field
         self._client: Salesforce | None = None
         self._client_token: Token | None = None

@@ -25,6 +25,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:unmatched`` | zset | pruned | tickets matching no account (score: epoch seen) |
 | ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
+| ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
 """
 
@@ -108,6 +109,10 @@ class Keys:
     @property
     def activity(self) -> str:
         return f"{self.ns}:activity"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.ns}:metrics"
 
     @property
     def jira_users(self) -> str:

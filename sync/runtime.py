@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,20 +16,17 @@ from connectors.jira import JiraConnector
 from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
-from rules.config import RulesConfig, parse_config
+from rules.config import RulesConfig
 from rules.models import Escalation
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.notifications import events_for
+from sync.observe import flush_counts, incr
+from sync.rules_file import RulesFile
 from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
-
-
-def load_rules(settings: Settings) -> RulesConfig:
-    path = settings.escalation_rules
-    return parse_config(path.read_text(encoding="utf-8"), name=str(path)) if path else parse_config()
 
 
 @dataclass
@@ -36,8 +35,14 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
 
     @cached_property
+    def rules_file(self) -> RulesFile:
+        return RulesFile(self.settings.escalation_rules,
+                         on_error=lambda exc: incr(self.redis, self.store.k.stats, {"rules_reload_errors": 1}))
+
+    @property
     def rules(self) -> RulesConfig:
-        return load_rules(self.settings)
+        """The current rules: a changed file is reloaded; a bad edit keeps the last good rules."""
+        return self.rules_file.current()
 
     @cached_property
     def redis(self) -> redis.Redis:
@@ -103,10 +108,17 @@ class Runtime:
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch, then write what was decided."""
-        summary = self.lifecycle.run(self.poller.directory())
-        written = self.writer.flush()
-        for event in self.notifications([(d.action, d.escalation, d.reasons) for d in summary.made]):
+        started = time.monotonic()
+        self.lifecycle.cfg = self.rules
+        try:
+            summary = self.lifecycle.run(self.poller.directory())
+            written = self.writer.flush()
+        finally:
+            self.observe()
+        decided = [(d.action, d.escalation, d.reasons) for d in summary.made]
+        for event in self.notifications(decided):
             (notify or self.notifier.send)(event)
+        self.observe(decided, round(time.monotonic() - started, 3), "watch")
         return summary, written
 
     @cached_property
@@ -125,8 +137,36 @@ class Runtime:
 
     def cycle(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide, write what was decided, then notify."""
-        summary = self.poller.cycle()
-        written = self.writer.flush()
+        self.poller.cfg = self.rules
+        try:
+            summary = self.poller.cycle()
+            written = self.writer.flush()
+        finally:
+            self.observe()
         for event in self.notifications([(d.action, d.escalation, d.reasons) for d in summary.made]):
             (notify or self.notifier.send)(event)
+        self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
         return summary, written
+
+    def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]
+                duration: float | None = None, source: str | None = None) -> None:
+        """Ship this process's counters to Redis: API calls, decisions, quota, cycle time."""
+        key = self.store.k.metrics
+        flush_counts(self.redis, key)
+        counts: Counter[str] = Counter()
+        for action, esc, reasons in decided:
+            if action in ("open", "update"):
+                counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
+            if action == "open":
+                counts.update(f"triggers|{t.kind}" for t in esc.triggers)
+            if action == "breach":
+                counts.update(f"breaches|{b.clock}" for b in esc.breaches[-1:])
+        incr(self.redis, key, dict(counts))
+        gauges: dict[str, str] = {}
+        if "salesforce" in self.__dict__ and self.salesforce.api_usage:
+            used, total = self.salesforce.api_usage
+            gauges.update({"quota|used": str(used), "quota|total": str(total)})
+        if duration is not None and source:
+            gauges[f"duration|{source}"] = str(duration)
+        if gauges:
+            self.redis.hset(key, mapping=gauges)

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from rules.backtest import backtest
-from rules.config import default_config
+from rules.config import RulesConfig, default_config
 from sandbox.server import Sandbox
 
 
-def expected(sb: Sandbox, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+def expected(sb: Sandbox, now: datetime | None = None, cfg: RulesConfig | None = None) -> dict[str, dict[str, Any]]:
     """Backtest of the sandbox's own book, by account id."""
-    result = backtest(sb.book, default_config(), now or sb.book.now)
+    result = backtest(sb.book, cfg or default_config(), now or sb.book.now)
     return {e["account"]: e for e in result["escalations"]}
 
 

@@ -114,11 +114,12 @@ def test_epic_done_resolves_the_record_with_root_cause_and_recovery_tasks(sandbo
     assert got["steps"]["follow_up"]["duedate"]  # closure + 7 days, now that closure is known
 
 
-def test_five_closed_with_one_root_cause_in_a_quarter_open_one_action_item_even_twice(redis_url):
+def test_five_closed_with_one_root_cause_in_a_quarter_open_one_action_item_even_twice(redis_url, tmp_path):
+    rules_file = tmp_path / "rules.yaml"  # the site's workflow ends at Done: Done means Closed
+    rules_file.write_text("status:\n  epic_to_record:\n    Done: Closed\n")
+    rules = parse_config(rules_file.read_text())
     with Sandbox(EXAMPLES / "busy_owner.yaml") as sb:
-        rules = sb_rules = parse_config({"status": {"epic_to_record": {"Done": "Closed"}}})
-        rt = runtime_on(sb, redis_url)
-        rt.__dict__["rules"] = sb_rules  # the site's workflow ends at Done: Done means Closed
+        rt = runtime_on(sb, redis_url, escalation_rules=rules_file)
         rt.cycle()
         root = rt.jira.field_id("Root Cause")
         escs = sorted(rt.store.escalations().values(), key=lambda e: e.opened)

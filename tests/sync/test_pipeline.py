@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from rules.config import parse_config
 from sync.runtime import Runtime
 from tests.sync.outcome import assert_matches_backtest, expected, landed
 
@@ -62,3 +65,33 @@ def test_an_unmatched_ticket_is_logged_and_counted(sandbox, runtime: Runtime, ca
     assert "SUP-7002" in poll.unmatched
     assert runtime.store.stats()["unmatched"] >= 1
     assert any("SUP-7002" in r.getMessage() and "matches no account" in r.getMessage() for r in caplog.records)
+
+
+def test_rules_reload_on_change_and_a_bad_edit_keeps_the_last_good_rules(sandbox, redis_url, tmp_path, caplog):
+    from tests.sync.conftest import settings_for
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("triggers:\n  keyword:\n    enabled: false\n")
+    rt = Runtime(settings_for(sandbox, redis_url, escalation_rules=rules))
+    assert rt.rules.triggers.keyword.enabled is False
+    rules.write_text("triggers:\n  keyword:\n    enabled: true\n    words: [cancel, lawsuit]\n")
+    assert rt.rules.triggers.keyword.words == ("cancel", "lawsuit")  # reloaded, no restart
+    rules.write_text("triggers:\n  keyword:\n    wrds: [oops]\n")
+    assert rt.rules.triggers.keyword.words == ("cancel", "lawsuit")  # refused: last good rules
+    assert any("triggers.keyword.wrds" in r.getMessage() for r in caplog.records)
+    assert rt.store.stats()["rules_reload_errors"] == 1
+    poll, _ = rt.cycle()  # the cycle runs on the last good rules: "breach" is no longer watched
+    assert poll.opened == len(expected(sandbox, cfg=parse_config({"triggers": {"keyword": {
+        "words": ["cancel", "lawsuit"]}}}))) == len(expected(sandbox)) - 1
+
+
+def test_dry_run_decides_and_logs_but_writes_nothing(sandbox, redis_url, caplog):
+    from tests.sync.conftest import settings_for
+
+    caplog.set_level(logging.INFO)
+    rt = Runtime(settings_for(sandbox, redis_url, dry_run=True))
+    sandbox.clear_requests()
+    poll, flush = rt.cycle()
+    assert poll.opened == len(expected(sandbox)) and flush.dry_run and flush.written == 0
+    assert writes(sandbox) == [] and landed(sandbox) == {}
+    assert sum("dry run: would write" in r.getMessage() for r in caplog.records) == poll.opened
