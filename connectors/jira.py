@@ -21,7 +21,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.errors import FatalError, RetriableError
-from connectors.calls import response_hook
+from connectors.calls import count_call, response_hook
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +56,7 @@ class JiraConnector:
             raise _mapped("connect", exc) from exc
         except requests.RequestException as exc:
             raise RetriableError(f"Jira at {url} unreachable: {type(exc).__name__}") from exc
+        count_call("jira", 200)  # the constructor's serverInfo, made before a hook could be attached
         self.client._session.hooks["response"].append(response_hook("jira"))
         self.cloud = bool(getattr(self.client, "_is_cloud", False))
         self.field_names = field_names or {"channel": "Channel", "account": "Salesforce Account Id",
