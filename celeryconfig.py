@@ -43,6 +43,9 @@ POLL = _seconds("POLL_INTERVAL_SECONDS", 60)
 FLUSH = _seconds("FLUSH_INTERVAL_SECONDS", 30)
 WATCH = _seconds("SLA_WATCH_INTERVAL_SECONDS", 60)
 
+# Only the beat holding a Redis lock sends (sync.beat): two beats never double-schedule.
+beat_scheduler = "sync.beat:LockedScheduler"
+
 beat_schedule = {
     "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL}},
     "flush": {"task": "escalation_sync.flush", "schedule": FLUSH, "options": {"expires": FLUSH}},

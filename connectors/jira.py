@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.errors import FatalError, RetriableError
 from connectors.calls import count_call, response_hook
+from connectors.errors import FatalError, RetriableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -25,9 +25,9 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.format import format_soql
 
+from connectors.calls import response_hook
 from connectors.errors import FatalError, RetriableError, SkippableRecordError
 from connectors.salesforce_auth import Token, TokenSource
-from connectors.calls import response_hook
 from rules.models import Account, HealthSample, Role, User
 
 log = logging.getLogger(__name__)

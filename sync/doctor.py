@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -33,7 +33,7 @@ class Check:
 
 def escalation_fields() -> list[str]:
     """The ``Escalation__c`` fields the connector writes (from the writer itself)."""
-    sample = Escalation(id="ESC-X", account="001", account_name="X", opened=datetime.now(timezone.utc),
+    sample = Escalation(id="ESC-X", account="001", account_name="X", opened=datetime.now(UTC),
                         severity=3, tier=2, owner=None)  # type: ignore[arg-type]
     return sorted(record_fields(sample, "ESC-1"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -48,7 +48,7 @@ class StoreCollector(Collector):
             yield quota
         lag = GaugeMetricFamily(f"{P}_cursor_lag_seconds", "How far each source's cursor is behind now",
                                 labels=["source"])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for source, at in self.store.cursors().items():
             lag.add_metric([source], max(0.0, (now - at).total_seconds()))
         yield lag

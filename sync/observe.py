@@ -10,12 +10,13 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
 from connectors.calls import drain
+
 
 def flush_counts(client: redis.Redis, key: str) -> None:
     """Move this process's API-call counts into the shared Redis hash."""
@@ -43,7 +44,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "at": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
         }
         out.update({k: v for k, v in record.__dict__.items() if k not in self._skip})

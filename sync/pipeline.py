@@ -27,6 +27,7 @@ from rules.events import Event, HealthScored, TicketOpened, ticket_events
 from rules.models import Account, Ticket
 from rules.replay import Replay
 from rules.triggers import Context
+from sync.crashpoints import crashpoint
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.pipeline")
@@ -186,7 +187,9 @@ class Poller:
                      extra={"decision": decision_log(d)})
         commit.stats.update(cycles=1, events=len(events), opened=summary.opened, updated=summary.updated,
                             unmatched=len(summary.unmatched), skipped=summary.tickets_skipped)
+        crashpoint("pipeline.after_decide")
         self.store.commit(commit)
+        crashpoint("pipeline.after_commit")
         summary.duration_s = round(time.monotonic() - started, 3)
         self.store.record_cycle("poll", {"finished": now.isoformat(), **{k: v for k, v in summary.as_dict().items()
                                                                         if k != "decisions"}})

@@ -22,8 +22,8 @@ from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.notifications import events_for
 from sync.observe import flush_counts, incr
-from sync.rules_file import RulesFile
 from sync.pipeline import CycleSummary, Poller, utcnow
+from sync.rules_file import RulesFile
 from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
@@ -154,7 +154,7 @@ class Runtime:
         key = self.store.k.metrics
         flush_counts(self.redis, key)
         counts: Counter[str] = Counter()
-        for action, esc, reasons in decided:
+        for action, esc, _ in decided:
             if action in ("open", "update"):
                 counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
             if action == "open":

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.models import Escalation, PlanStep
+from sync.crashpoints import crashpoint
 from sync.state import OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.writes")
@@ -197,11 +198,14 @@ class Writer:
         self._epics(entries, index, ids, deferred, summary)
         self._steps(entries, index, ids, deferred, summary)
         self._epic_updates(entries, index, ids, deferred)
+        crashpoint("writes.after_jira_updates")
         self._records(entries, index, deferred, summary)
+        crashpoint("writes.after_salesforce_upsert")
         for ext, entry in entries.items():
             if ext in deferred:
                 continue
             self.store.index_put(ext, index[ext])
+            crashpoint("writes.before_finish")
             self.store.finish(ext, entry.version)
             summary.written += 1
         summary.deferred = sorted(deferred)
@@ -230,7 +234,9 @@ class Writer:
             return
         for ext in create:
             self._intend(ext, "epic")
+        crashpoint("writes.after_intents")
         keys = self.jira.create([self._epic_fields(entries[ext].escalation, ids) for ext in create])
+        crashpoint("writes.after_epic_create")
         for ext, key in zip(create, keys, strict=True):
             if key is None:
                 deferred.add(ext)
@@ -238,6 +244,7 @@ class Writer:
             index[ext].update(epic=key, created=True)
             self.store.index_put(ext, index[ext])  # at once: the key must survive a crash now
             summary.epics_created += 1
+        crashpoint("writes.after_epics_recorded")
 
     def _steps(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
                ids: dict[str, str | None], deferred: set[str], summary: FlushSummary) -> None:
@@ -271,8 +278,10 @@ class Writer:
             return
         for ext in {ext for ext, _ in wanted}:
             self._intend(ext, "steps")
+        crashpoint("writes.after_step_intents")
         fields = [self._step_fields(entries[ext].escalation, index[ext]["epic"], p, ids) for ext, p in wanted]
         keys = self.jira.create(fields)
+        crashpoint("writes.after_step_create")
         for (ext, step), key in zip(wanted, keys, strict=True):
             if key is None:
                 deferred.add(ext)

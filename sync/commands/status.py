@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     metrics = {k.decode(): v.decode() for k, v in store.r.hgetall(store.k.metrics).items()}
     open_escalations = store.escalations(store.open_ids()).values()
     by_tier = Counter(e.tier for e in open_escalations)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from pydantic import ValidationError
@@ -13,12 +12,14 @@ from connectors.errors import ConnectorError, FatalError
 from rules.errors import InputError
 from sync.commands.files import report
 from sync.lock import LockHeld, RedisLock
+from sync.observe import setup_logging
 from sync.runtime import Runtime
 from sync.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines (default in containers)")
 
 
 def settings_or_exit() -> Settings | int:
@@ -33,7 +34,7 @@ def settings_or_exit() -> Settings | int:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging("INFO", as_json=True if args.log_json else None)
     settings = settings_or_exit()
     if isinstance(settings, int):
         return settings
