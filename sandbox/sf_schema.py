@@ -176,6 +176,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
         _c("Closed_At__c", "datetime", label="Closed At"),
         _c("Resolution_Summary__c", "textarea", label="Resolution Summary", length=LONG,
            filterable=False),
+        _c("Resolution_Business_Days__c", "double", label="Resolution (business days)"),
     ]
     # system fields are never writable; everything else keeps its flags
     return {

@@ -91,7 +91,7 @@ class Runtime:
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
                       settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
-                      clock=lambda: self.clock().timestamp())
+                      clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar)
 
     @cached_property
     def lifecycle(self) -> Lifecycle:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rules.config import CalendarConfig
+from rules.lifecycle.measures import resolution_days
 from rules.models import Escalation, PlanStep
 from sync.crashpoints import crashpoint
 from sync.state import OutboxEntry, Store
@@ -84,8 +86,11 @@ def epic_description(esc: Escalation) -> str:
     return head + timeline_text(esc, DESCRIPTION_LIMIT - len(head))
 
 
-def record_fields(esc: Escalation, epic_key: str | None) -> dict[str, Any]:
-    """The ``Escalation__c`` record (ARCHITECTURE.md, "What lands in Salesforce and Jira")."""
+def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfig | None = None) -> dict[str, Any]:
+    """The ``Escalation__c`` record (ARCHITECTURE.md, "What lands in Salesforce and Jira").
+
+    With a ``calendar``, a resolved escalation also carries its resolution time in business days.
+    """
     plan = {p.step: p for p in esc.plan}
     target = plan.get("solution_design")
     out: dict[str, Any] = {
@@ -112,6 +117,8 @@ def record_fields(esc: Escalation, epic_key: str | None) -> dict[str, Any]:
     }
     if epic_key:
         out["Jira_Epic_Key__c"] = epic_key
+    if calendar is not None:
+        out["Resolution_Business_Days__c"] = resolution_days(esc, calendar)
     return out
 
 
@@ -122,9 +129,10 @@ def _iso(value: datetime | None) -> str | None:
 class Writer:
     def __init__(self, store: Store, salesforce: Any, jira: Any, shape: JiraShape, *,
                  settle_seconds: float = 30.0, dry_run: bool = False,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, calendar: CalendarConfig | None = None):
         self.store, self.sf, self.jira, self.shape = store, salesforce, jira, shape
         self.settle, self.dry_run, self.clock = settle_seconds, dry_run, clock
+        self.calendar = calendar
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -335,7 +343,7 @@ class Writer:
         todo = [ext for ext in entries if ext not in deferred]
         if not todo:
             return
-        records = [record_fields(entries[ext].escalation, index[ext].get("epic")) for ext in todo]
+        records = [record_fields(entries[ext].escalation, index[ext].get("epic"), self.calendar) for ext in todo]
         results = self.sf.upsert("Escalation__c", "External_Id__c", records)
         for ext, result in zip(todo, results, strict=False):
             if result.get("success"):

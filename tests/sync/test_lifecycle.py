@@ -109,6 +109,7 @@ def test_epic_done_resolves_the_record_with_root_cause_and_recovery_tasks(sandbo
     assert got["record"]["Status__c"] == "Resolved"
     assert got["record"]["Root_Cause__c"] == "product_bug"
     assert got["record"]["Resolved_At__c"]
+    assert got["record"]["Resolution_Business_Days__c"] >= 0
     recovery = [s for s in got["steps"] if s.startswith(("week", "month"))]
     assert len(recovery) == 5 and all(got["steps"][s]["duedate"] for s in recovery)
     assert got["steps"]["follow_up"]["duedate"]  # closure + 7 days, now that closure is known
@@ -183,3 +184,20 @@ def test_month_three_compares_health_with_its_pre_escalation_value(sandbox, redi
     assert len(notes) == 1 and "declined by 18 points" in notes[0]  # 79 before, 61 now
     comments = [c.body for c in sandbox.jira_issue(epic).comments]
     assert sum("declined by 18 points" in c for c in comments) == 1
+
+
+def test_closing_without_a_root_cause_asks_for_one_once(redis_url, tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("status:\n  epic_to_record:\n    Done: Closed\n")
+    with Sandbox(EXAMPLES / "small_book.yaml") as sb:
+        rt = runtime_on(sb, redis_url, escalation_rules=rules_file)
+        rt.cycle()
+        esc = escalation_of(rt, ACME)
+        epic = rt.store.index(esc.id)["epic"]
+        sb.world.transition(epic, "Done")
+        rt.watch()
+        rt.watch()
+        record = landed(sb)[ACME]["record"]
+        assert record["Status__c"] == "Closed" and record["Root_Cause__c"] is None
+        asks = [c.body for c in sb.jira_issue(epic).comments if "Please set the root cause" in c.body]
+        assert len(asks) == 1
