@@ -68,6 +68,7 @@ class Poller:
         self.support_jql, self.backfill, self.overlap = support_jql, backfill, overlap
         self.health_mode = health_mode
         self.clock = clock
+        self.progress: Callable[[int], None] | None = None  # tickets read so far (a long backfill)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -133,6 +134,8 @@ class Poller:
         newest = cursor
         for raw in self.jira.tickets_since(self.support_jql, since):
             summary.tickets_seen += 1
+            if self.progress is not None and summary.tickets_seen % 100 == 0:
+                self.progress(summary.tickets_seen)
             try:
                 ticket = ticket_from_issue(raw, field_ids)
             except SkippableRecordError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pydantic import ValidationError
 
@@ -20,6 +22,23 @@ from sync.settings import Settings
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines (default in containers)")
+
+
+@contextmanager
+def _progress(runtime: Runtime) -> Iterator[None]:
+    """On a terminal, a live count of the tickets read (a first backfill can take minutes)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        task = bar.add_task("reading tickets...", total=None)
+        runtime.poller.progress = lambda n: bar.update(task, description=f"{n} tickets read")
+        try:
+            yield
+        finally:
+            runtime.poller.progress = None
 
 
 def settings_or_exit() -> Settings | int:
@@ -41,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
     try:
         runtime.rules  # noqa: B018 - refuse a bad rules file before touching anything
-        with RedisLock(runtime.redis, runtime.store.k.lock("cycle"), timeout=600):
+        with RedisLock(runtime.redis, runtime.store.k.lock("cycle"), timeout=600), _progress(runtime):
             poll, flush = runtime.cycle()
     except InputError as exc:
         return report(exc)
