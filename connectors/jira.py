@@ -197,7 +197,9 @@ class JiraConnector:
         return list(self.search("find by label", jql, fields))
 
     def children(self, key: str, fields: list[str]) -> list[dict[str, Any]]:
-        return list(self.search("find children", f"parent = {jql_key(key)}", fields))
+        """An epic's child issues: ``parent`` on Cloud, the "Epic Link" field on Data Center."""
+        clause = "parent" if self.cloud else jql_string("Epic Link")
+        return list(self.search("find children", f"{clause} = {jql_key(key)}", fields))
 
     def account_id(self, email: str) -> str | None:
         """The Jira user with exactly this email (Cloud accountId, Data Center name)."""

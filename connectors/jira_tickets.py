@@ -54,14 +54,18 @@ def plain_text(value: Any) -> str:
     return str(value)[:MAX_TEXT]
 
 
-def person(user: Any) -> Person:
+def person(user: Any, internal_domains: frozenset[str] = frozenset()) -> Person:
+    """A reporter or comment author. Cloud says who is a customer (``accountType``); where the
+    site does not (Data Center), anyone outside the vendor's own email domains is one."""
     if not isinstance(user, dict):
         return Person()
-    return Person(
-        email=str(user.get("emailAddress") or "").lower(),
-        name=str(user.get("displayName") or ""),
-        customer=user.get("accountType") == "customer",
-    )
+    email = str(user.get("emailAddress") or "").lower()
+    kind = user.get("accountType")
+    if kind:
+        customer = kind == "customer"
+    else:
+        customer = bool(email) and email.rpartition("@")[2] not in internal_domains
+    return Person(email=email, name=str(user.get("displayName") or ""), customer=customer)
 
 
 def is_public(comment: dict[str, Any]) -> bool:
@@ -74,8 +78,10 @@ def is_public(comment: dict[str, Any]) -> bool:
     return bool(comment.get("jsdPublic", True))
 
 
-def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str]) -> Ticket:
-    """Map one issue. ``field_ids``: "channel", "account", "title" -> custom field id."""
+def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str],
+                      internal_domains: frozenset[str] = frozenset()) -> Ticket:
+    """Map one issue. ``field_ids``: "channel", "account", "title" -> custom field id;
+    ``internal_domains``: the vendor's email domains (who is not a customer, on Data Center)."""
     key = str(issue.get("key") or issue.get("id") or "?")
     f = issue.get("fields")
     if not isinstance(f, dict):
@@ -83,14 +89,15 @@ def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str]) -> Ticke
     try:
         channel_raw = f.get(field_ids.get("channel", ""))
         channel = (channel_raw or {}).get("value") if isinstance(channel_raw, dict) else channel_raw
-        reporter = person(f.get("reporter"))
+        reporter = person(f.get("reporter"), internal_domains)
         title = f.get(field_ids.get("title", ""))
         if title:
             reporter = reporter.model_copy(update={"title": str(title)[:200]})
         comments_raw = (f.get("comment") or {}).get("comments") or []
         comments = tuple(
             Comment(id=str(c.get("id")) if c.get("id") else None, at=jira_time(c["created"]),
-                    author=person(c.get("author")), body=plain_text(c.get("body")), public=is_public(c))
+                    author=person(c.get("author"), internal_domains), body=plain_text(c.get("body")),
+                    public=is_public(c))
             for c in comments_raw if isinstance(c, dict) and c.get("created")
         )
         account = f.get(field_ids.get("account", ""))

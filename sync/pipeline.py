@@ -126,7 +126,8 @@ class Poller:
             commit.cursors[SF_HEALTH] = newest
         return out
 
-    def _jira(self, now: datetime, commit: CycleCommit, summary: CycleSummary) -> list[Ticket]:
+    def _jira(self, now: datetime, commit: CycleCommit, summary: CycleSummary,
+              internal: frozenset[str] = frozenset()) -> list[Ticket]:
         cursor = self.store.cursor(JIRA_TICKETS)
         since = (cursor - self.overlap) if cursor else (now - self.backfill)
         field_ids = self.jira.field_ids()
@@ -137,7 +138,7 @@ class Poller:
             if self.progress is not None and summary.tickets_seen % 100 == 0:
                 self.progress(summary.tickets_seen)
             try:
-                ticket = ticket_from_issue(raw, field_ids)
+                ticket = ticket_from_issue(raw, field_ids, internal)
             except SkippableRecordError as exc:
                 summary.tickets_skipped += 1
                 log.warning("skipping ticket %s: %s", exc.record_id, exc)
@@ -168,7 +169,8 @@ class Poller:
         users = self._users()
         accounts = self.store.accounts()
         events = self._salesforce(now, commit, summary, accounts)
-        tickets = self._jira(now, commit, summary)
+        internal = frozenset(u.email.rpartition("@")[2] for u in users if "@" in u.email)
+        tickets = self._jira(now, commit, summary, internal)
         directory = Directory.build(users, accounts.values(), self.cfg.tiers.top_accounts)
         for ticket in tickets:
             account = account_of(ticket, directory)

@@ -157,17 +157,26 @@ class Writer:
         assignee = self._person(esc.owner, ids)
         if assignee:
             fields["assignee"] = assignee
+        if not self.shape.cloud:  # Data Center: an epic needs its Epic Name
+            name_field = self.jira.field_id("Epic Name")
+            if name_field:
+                fields[name_field] = f"{esc.account_name} escalation"[:255]
         return fields
 
     def _step_fields(self, esc: Escalation, epic: str, step: PlanStep, ids: dict[str, str | None]) -> dict[str, Any]:
         title = STEP_TITLES.get(step.step, step.step.replace("_", " ").capitalize())
         fields: dict[str, Any] = {
             "project": {"key": self.shape.project}, "issuetype": {"name": self.shape.plan_type},
-            "parent": {"key": epic}, "summary": f"{title} ({esc.account_name})"[:250],
+            "summary": f"{title} ({esc.account_name})"[:250],
             "description": f"Plan step '{step.step}' of escalation {esc.id}. "
                            f"Due {_iso(step.due) or 'once the escalation is resolved'}.",
             "labels": [LABEL, f"plan-{step.step}"],
         }
+        link_field = None if self.shape.cloud else self.jira.field_id("Epic Link")
+        if link_field:  # Data Center links epic children through the Epic Link field
+            fields[link_field] = epic
+        else:
+            fields["parent"] = {"key": epic}
         if step.due:
             fields["duedate"] = step.due.strftime("%Y-%m-%d")
         assignee = self._person(step.owner, ids)

@@ -95,3 +95,19 @@ def test_dry_run_decides_and_logs_but_writes_nothing(sandbox, redis_url, caplog)
     assert poll.opened == len(expected(sandbox)) and flush.dry_run and flush.written == 0
     assert writes(sandbox) == [] and landed(sandbox) == {}
     assert sum("dry run: would write" in r.getMessage() for r in caplog.records) == poll.opened
+
+
+def test_a_data_center_site_gets_the_same_escalations(redis_url):
+    from sandbox.server import Sandbox
+    from tests.paths import EXAMPLES
+    from tests.sync.conftest import settings_for
+
+    with Sandbox(EXAMPLES / "small_book.yaml", flavour="datacenter") as sb:
+        rt = Runtime(settings_for(sb, redis_url))
+        assert rt.jira.cloud is False
+        rt.cycle()
+        assert_matches_backtest(sb, expected(sb))
+        sb.clear_requests()
+        poll, flush = rt.cycle()
+        assert (poll.opened, flush.written) == (0, 0)
+        assert not any(r["path"].endswith("/search/jql") for r in sb.requests(bodies=False))
