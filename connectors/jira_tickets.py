@@ -61,10 +61,7 @@ def person(user: Any, internal_domains: frozenset[str] = frozenset()) -> Person:
         return Person()
     email = str(user.get("emailAddress") or "").lower()
     kind = user.get("accountType")
-    if kind:
-        customer = kind == "customer"
-    else:
-        customer = bool(email) and email.rpartition("@")[2] not in internal_domains
+    customer = kind == "customer" if kind else bool(email) and email.rpartition("@")[2] not in internal_domains
     return Person(email=email, name=str(user.get("displayName") or ""), customer=customer)
 
 
