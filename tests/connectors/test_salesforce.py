@@ -11,6 +11,7 @@ from connectors.errors import FatalError, RetriableError
 from rules.book import parse_book
 from sandbox.server import Sandbox
 from sync.runtime import Runtime
+from tests.paths import EXAMPLES
 from tests.sync.conftest import settings_for
 
 
@@ -106,3 +107,27 @@ def test_sf_datetime_reads_salesforce_offsets():
     assert sf_datetime("2026-11-20T13:00:00.000+0100") == datetime(2026, 11, 20, 12, tzinfo=UTC)
     assert sf_datetime(None) is None
     assert timedelta(0) == timedelta(0)
+
+
+def test_jwt_bearer_login_signs_with_the_private_key(redis_url, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    with Sandbox(EXAMPLES / "small_book.yaml", jwt_public_key=public) as sb:
+        rt = Runtime(settings_for(sb, redis_url, salesforce_client_secret=None,
+                                  salesforce_username="dana@vendor.example", salesforce_private_key_file=pem))
+        assert rt.salesforce.tokens.flow == "jwt-bearer"
+        assert len(rt.salesforce.users()) > 5
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+        stranger = Runtime(settings_for(sb, redis_url, salesforce_client_secret=None,
+                                        salesforce_username="dana@vendor.example", salesforce_private_key_file=pem))
+        with pytest.raises(FatalError, match="jwt-bearer"):
+            stranger.salesforce.users()
