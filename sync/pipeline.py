@@ -201,6 +201,12 @@ class Poller:
         return summary
 
     def _decide(self, events: list[Event], directory: Directory, commit: CycleCommit) -> list[Decision]:
+        unknown = {e.account for e in events if e.account not in directory.accounts}
+        if unknown:  # e.g. history of an account deleted since: skipped, never fatal to the cycle
+            log.warning("skipping events of %d account(s) not in Salesforce: %s", len(unknown),
+                        ", ".join(sorted(unknown)[:10]))
+            commit.stats["skipped_events"] += sum(e.account in unknown for e in events)
+            events = [e for e in events if e.account not in unknown]
         components = {c for e in events if isinstance(e, TicketOpened) for c in e.ticket.components}
         hits = self.store.hits(components)
         involved = {e.account for e in events} | {h.account for hs in hits.values() for h in hs}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from rules.config import parse_config
 from sync.runtime import Runtime
@@ -111,3 +112,20 @@ def test_a_data_center_site_gets_the_same_escalations(redis_url):
         poll, flush = rt.cycle()
         assert (poll.opened, flush.written) == (0, 0)
         assert not any(r["path"].endswith("/search/jql") for r in sb.requests(bodies=False))
+
+
+def test_health_history_of_an_unknown_account_is_skipped_not_fatal(sandbox, runtime: Runtime, caplog):
+    import httpx
+
+    runtime.cycle()
+    sandbox.clock.advance(5)
+    with sandbox.lock:  # a history row whose account is gone from the accounts the connector knows
+        rows = sandbox.org.records["AccountHistory"]
+        template = next(iter(rows.values()))
+        for n, score in enumerate((90.0, 20.0)):  # a 70-point drop: a trigger for an unknown account
+            ghost = dict(template, Id=f"017GHOST00000000{n}AA", AccountId="001GHOST0000000AAA",
+                         CreatedDate=sandbox.clock.now() + timedelta(seconds=n), NewValue=score)
+            rows[ghost["Id"]] = ghost
+    httpx.post(f"{sandbox.admin_url}/health", json={"account": "001000000000004AAA", "score": 20}).raise_for_status()
+    poll, _ = runtime.cycle()
+    assert poll.opened == 1  # Umbrella's drop still opens its escalation
