@@ -101,7 +101,9 @@ class SlaConfig(Section):
     acknowledge: Duration
     action_plan: Duration
     update: Duration
-    business_hours: tuple[Literal["acknowledge", "action_plan", "update"], ...] = Field(
+    resolve: Duration | None = Field(
+        default=None, description="unresolved this long, the executive sponsor is required within 24 h")
+    business_hours: tuple[Literal["acknowledge", "action_plan", "update", "resolve"], ...] = Field(
         description="which of these clocks run on the business-hours calendar"
     )
 

@@ -48,13 +48,22 @@ RESOLVE_WITHIN: Mapping[Severity, ResolveSla] = {
     Severity.SEV1: ResolveSla(timedelta(hours=24)),
     Severity.SEV2: ResolveSla(timedelta(hours=48)),
 }
-"""Default resolution SLAs (wall clock, from the time the escalation reached the severity).
+"""The shipped resolution SLAs, as in ``rules/default.yaml`` (``severity.sla.<SEV>.resolve``).
 
 POLICY.md section 6 says "a SEV-1/2 is not resolved within its SLA" without a number. 24 h
 for SEV-1 and 48 h for SEV-2 follow the playbook's "a customer who hears 'we are on it' within
-30 minutes can wait 48 hours for a fix". Proposed config key: ``severity.sla.<SEV>.resolve``
-(a Duration, absent for SEV-3/4), with ``resolve`` allowed in ``business_hours``.
+30 minutes can wait 48 hours for a fix". The config is what counts; this is its default.
 """
+
+
+def resolve_slas(cfg: RulesConfig) -> Mapping[Severity, ResolveSla]:
+    """The resolution SLAs the config sets (``severity.sla.<SEV>.resolve``)."""
+    out = {}
+    for severity in Severity:
+        sla = cfg.severity.sla_for(severity)
+        if sla.resolve is not None:
+            out[severity] = ResolveSla(sla.resolve, "resolve" in sla.business_hours)
+    return out
 
 
 def history(esc: Escalation) -> tuple[SeverityChange, ...]:
@@ -130,13 +139,14 @@ def next_update_due(esc: Escalation, now: datetime, cfg: RulesConfig) -> datetim
 
 
 def resolution_due(
-    esc: Escalation, cfg: RulesConfig, resolve: Mapping[Severity, ResolveSla] = RESOLVE_WITHIN
+    esc: Escalation, cfg: RulesConfig, resolve: Mapping[Severity, ResolveSla] | None = None
 ) -> datetime | None:
     """When a SEV-1/2 escalation must be resolved by, or None when no resolution clock runs.
 
     The clock starts when the escalation reached a severity that has one, so a SEV-3 raised
     to SEV-2 on day 3 gets its 48 h from day 3; the earliest deadline wins.
     """
+    resolve = resolve_slas(cfg) if resolve is None else resolve
     dues = [
         deadline(change.at, rule.within, rule.business, cfg.calendar)
         for change in history(esc)

@@ -32,7 +32,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from rules.lifecycle.deadlines import (
-    RESOLVE_WITHIN,
     ResolveSla,
     acknowledge_due,
     resolution_due,
@@ -53,7 +52,7 @@ def missed(
     esc: Escalation,
     now: datetime,
     ctx: Context,
-    resolve: Mapping[Severity, ResolveSla] = RESOLVE_WITHIN,
+    resolve: Mapping[Severity, ResolveSla] | None = None,
 ) -> list[tuple[Breach, str]]:
     """The breaches not yet acted on at ``now``, earliest first, each with what was missed."""
     cfg = ctx.cfg
@@ -93,7 +92,7 @@ def sla_watch(
     esc: Escalation,
     now: datetime,
     ctx: Context,
-    resolve: Mapping[Severity, ResolveSla] = RESOLVE_WITHIN,
+    resolve: Mapping[Severity, ResolveSla] | None = None,
 ) -> LifecycleDecision | None:
     """Act on every deadline the escalation has missed by ``now`` and not yet acted on.
 
@@ -101,7 +100,7 @@ def sla_watch(
         esc: the escalation as last stored (only open, unresolved escalations are watched).
         now: the watch's time; the only clock this function knows.
         ctx: the rules config and the directory (for the new tier's people and the CSM).
-        resolve: the SEV-1/2 resolution SLAs (:data:`RESOLVE_WITHIN` until the config has them).
+        resolve: the resolution SLAs; by default those of the config (``severity.sla.*.resolve``).
 
     Returns:
         None when nothing is newly missed; else a ``breach`` decision. The shell upserts the

@@ -209,3 +209,16 @@ def test_updates_are_owed_until_resolution_then_stop():
     sev1 = esc(Severity.SEV1, acknowledged_at=at(minutes=5))
     assert len(update_deadlines(sev1, at(hours=10, minutes=5), CFG)) == 10
     assert next_update_due(sev1, at(hours=10, minutes=5), CFG) == at(hours=11, minutes=5)
+
+
+def test_the_resolution_sla_comes_from_the_config():
+    from rules.config import parse_config
+    from rules.lifecycle.deadlines import RESOLVE_WITHIN, resolve_slas
+    from rules.models import Severity
+
+    defaults = resolve_slas(parse_config())
+    assert defaults == RESOLVE_WITHIN  # the shipped YAML and the documented default agree
+    tuned = resolve_slas(parse_config({"severity": {"sla": {"SEV-2": {"resolve": "3d", "business_hours": ["resolve"]},
+                                                            "SEV-3": {"resolve": "7d"}}}}))
+    assert tuned[Severity.SEV2].within.days == 3 and tuned[Severity.SEV2].business
+    assert tuned[Severity.SEV3].within.days == 7 and Severity.SEV4 not in tuned
