@@ -127,6 +127,14 @@ class FaultBoard:
                     continue
                 if fault.method and fault.method.upper() != method.upper():
                     continue
+                if fault.status is None and (fault.rate < 1 or fault.count is not None):
+                    # a slow answer only: ``rate`` and ``count`` pick the calls it slows
+                    if fault.rate < 1 and self._random.random() >= fault.rate:
+                        continue
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count <= 0:
+                            self._faults.remove(fault)
                 decision.delay_ms = max(decision.delay_ms, fault.delay_ms)
                 if fault.status is None or decision.status is not None:
                     continue

@@ -138,8 +138,12 @@ class Writer:
 
     def _user_ids(self, emails: set[str]) -> dict[str, str | None]:
         known = self.store.jira_user_ids(emails)
-        found = {e: self.jira.account_id(e) for e in sorted(emails - set(known))}
-        self.store.save_jira_user_ids(found)
+        found: dict[str, str | None] = {}
+        try:
+            for email in sorted(emails - set(known)):
+                found[email] = self.jira.account_id(email)
+        finally:  # keep what was found: a failure part-way must not redo every lookup
+            self.store.save_jira_user_ids(found)
         return {**known, **found}
 
     def _person(self, email: str | None, ids: dict[str, str | None]) -> dict[str, str] | None:
@@ -346,6 +350,7 @@ class Writer:
                     self.jira.link(self.shape.link_type, ticket, epic)
                     linked.add(ticket)
             idx["links"] = sorted(linked)
+            self.store.index_put(ext, idx)  # progress: a failure later must not redo this one
 
     def _records(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
                  deferred: set[str], summary: FlushSummary) -> None:
