@@ -151,9 +151,16 @@ class JiraConnector:
 
     def _complete_comments(self, issue: dict[str, Any]) -> dict[str, Any]:
         """Search embeds a capped page of comments; fetch the rest when there are more."""
-        block = (issue.get("fields") or {}).get("comment") or {}
+        fields = issue.get("fields")
+        block = fields.get("comment") if isinstance(fields, dict) else None
+        if not isinstance(block, dict) or not isinstance(block.get("comments") or [], list):
+            return issue  # malformed: ticket_from_issue skips or degrades it, by key
         have = len(block.get("comments") or [])
-        if int(block.get("total") or have) <= have:
+        try:
+            total = int(block.get("total") or have)
+        except (TypeError, ValueError):
+            return issue
+        if total <= have or not issue.get("key"):
             return issue
         comments, start = [], 0
         while True:

@@ -7,6 +7,7 @@ Atlassian Document Format body is flattened to text, HTML is kept as text).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from connectors.errors import SkippableRecordError
 from rules.errors import describe
 from rules.models import Comment, Person, Ticket
 
+log = logging.getLogger(__name__)
 CHANNELS = {"portal", "email", "phone", "social", "executive_email"}
 MAX_TEXT = 200_000  # characters kept of one text; the rest cannot change a decision
 
@@ -28,12 +30,12 @@ def jira_time(value: Any) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def plain_text(value: Any) -> str:
+def plain_text(value: Any, limit: int | None = MAX_TEXT) -> str:
     """A v2 string, or the text of an Atlassian Document Format tree, capped in size."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value[:MAX_TEXT]
+        return value[:limit]
     if isinstance(value, dict):
         parts: list[str] = []
 
@@ -50,8 +52,65 @@ def plain_text(value: Any) -> str:
                     walk(child)
 
         walk(value)
-        return "".join(parts)[:MAX_TEXT]
-    return str(value)[:MAX_TEXT]
+        return "".join(parts)[:limit]
+    return str(value)[:limit]
+
+
+def _listed(value: Any) -> Any:
+    """One string where a list belongs is a list of it (not a list of its characters)."""
+    return [value] if isinstance(value, str) else value or []
+
+
+def degradations(f: dict[str, Any], field_ids: dict[str, str]) -> list[str]:
+    """What in an issue's fields is malformed but usable, read with a default (for the log)."""
+    notes: list[str] = []
+
+    def typed(name: str, value: Any, *types: type) -> bool:
+        if value is not None and not isinstance(value, types):
+            notes.append(f"{name} is a {type(value).__name__}")
+            return False
+        return True
+
+    def text(name: str, value: Any) -> None:
+        if typed(name, value, str, dict) and len(plain_text(value, None)) > MAX_TEXT:
+            notes.append(f"{name} cut to {MAX_TEXT:,} characters")
+
+    if f.get("summary") is None:
+        notes.append("summary is null")
+    text("summary", f.get("summary"))
+    text("description", f.get("description"))
+    if typed("labels", f.get("labels"), list) and any(not isinstance(x, str) for x in f.get("labels") or []):
+        notes.append("labels that are not text")
+    if typed("components", f.get("components"), list) and any(
+            not isinstance(c, dict) or not isinstance(c.get("name"), str) or not c["name"]
+            for c in f.get("components") or []):
+        notes.append("components without a name")
+    typed("priority", f.get("priority"), dict)
+    for role, user in [("reporter", f.get("reporter"))] + [
+            (f"comment author {c.get('id')}", c.get("author"))
+            for c in ((f.get("comment") or {}).get("comments") or []) if isinstance(c, dict)]:
+        if typed(role, user, dict) and isinstance(user, dict):
+            typed(f"{role} emailAddress", user.get("emailAddress"), str)
+            typed(f"{role} displayName", user.get("displayName"), str)
+    raw = f.get(field_ids.get("channel", ""))
+    channel = raw.get("value") if isinstance(raw, dict) else raw
+    if channel is not None and channel not in CHANNELS:
+        notes.append(f"unknown channel {str(channel)[:40]!r} read as portal")
+    typed("account", f.get(field_ids.get("account", "")), str)
+    typed("reporter title", f.get(field_ids.get("title", "")), str)
+    block = f.get("comment")
+    if isinstance(block, dict):
+        listed = block.get("comments")
+        if typed("comments", listed, list):
+            kept = [c for c in listed or [] if isinstance(c, dict) and c.get("created")]
+            if len(kept) < len(listed or []):
+                notes.append(f"{len(listed or []) - len(kept)} comments without a date dropped")
+            for c in kept:
+                text(f"comment {c.get('id')} body", c.get("body"))
+        total = block.get("total")
+        if total is not None and not (isinstance(total, int) or str(total).isdigit()):
+            notes.append(f"comment total {str(total)[:20]!r} is not a number")
+    return notes
 
 
 def person(user: Any, internal_domains: frozenset[str] = frozenset()) -> Person:
@@ -98,7 +157,7 @@ def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str],
             for c in comments_raw if isinstance(c, dict) and c.get("created")
         )
         account = f.get(field_ids.get("account", ""))
-        return Ticket(
+        ticket = Ticket(
             key=key,
             account=str(account).strip() or None if account else None,
             created=jira_time(f["created"]),
@@ -106,17 +165,21 @@ def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str],
             summary=plain_text(f.get("summary")),
             description=plain_text(f.get("description")),
             priority=(f.get("priority") or {}).get("name") if isinstance(f.get("priority"), dict) else None,
-            labels=tuple(str(x) for x in f.get("labels") or [] if x is not None),
-            components=tuple(str(c.get("name")) for c in f.get("components") or []
+            labels=tuple(str(x) for x in _listed(f.get("labels")) if x is not None),
+            components=tuple(str(c.get("name")) for c in _listed(f.get("components"))
                              if isinstance(c, dict) and c.get("name")),
             channel=channel if channel in CHANNELS else "portal",
             status=(f.get("status") or {}).get("name") if isinstance(f.get("status"), dict) else None,
             reporter=reporter,
             comments=comments,
         )
+        notes = degradations(f, field_ids)
     except KeyError as exc:
         raise SkippableRecordError(key, f"missing field {exc.args[0]!r}") from exc
     except ValidationError as exc:
         raise SkippableRecordError(key, "; ".join(describe(exc))) from exc
     except (TypeError, ValueError, AttributeError) as exc:
         raise SkippableRecordError(key, f"malformed value: {exc}") from exc
+    if notes:
+        log.warning("ticket %s degraded: %s", key, "; ".join(notes), extra={"ticket": key})
+    return ticket

@@ -9,6 +9,7 @@ token refresh and one retry; everything else maps onto :mod:`connectors.errors`.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -140,10 +141,13 @@ class SalesforceConnector:
         out = []
         for row in self.query("users", soql):
             try:
-                out.append(User(email=(row.get("Email") or "").lower(), name=row.get("Name") or "",
+                email = (row.get("Email") or "").lower()
+                if not email:
+                    raise ValueError("no Email")
+                out.append(User(email=email, name=row.get("Name") or "",
                                 role=Role(row[self.role_field]),
                                 manager=((row.get("Manager") or {}).get("Email") or "").lower() or None))
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("skipping user %s: %s", row.get("Id"), exc)
         return out
 
@@ -162,8 +166,8 @@ class SalesforceConnector:
                 if cursor is not None and stamp is not None and stamp <= cursor:
                     continue  # SOQL compares whole seconds: rows at the cursor were read already
                 health = row.get(self.health_field)
-                yield account_from_row(row), stamp, float(health) if health is not None else None  # type: ignore[misc]
-            except (ValidationError, ValueError, KeyError, TypeError) as exc:
+                yield account_from_row(row), stamp, number(health) if health is not None else None  # type: ignore[misc]
+            except (ValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("skipping account %s: %s", row.get("Id"), exc)
 
     def health_since(self, cursor: datetime | None) -> Iterator[tuple[str, HealthSample]]:
@@ -186,8 +190,8 @@ class SalesforceConnector:
                 at = sf_datetime(row["CreatedDate"])
                 if cursor is not None and at is not None and at <= cursor:
                     continue  # whole-second comparison: rows at the cursor were read already
-                yield row["AccountId"], HealthSample(at=at, score=float(row["NewValue"]))
-            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+                yield row["AccountId"], HealthSample(at=at, score=number(row["NewValue"]))
+            except (ValueError, KeyError, TypeError, ValidationError, AttributeError) as exc:
                 log.warning("skipping a health history row of %s: %s", row.get("AccountId"), exc)
 
     # --- writes --------------------------------------------------------------------------
@@ -219,10 +223,21 @@ class SalesforceConnector:
         return out
 
 
+def number(value: Any) -> float:
+    """A numeric field's value; NaN and infinities (or text) are refused with ValueError."""
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"{value!r} is not a finite number")
+    return out
+
+
 def account_from_row(row: dict[str, Any]) -> Account:
     domains = [d.strip() for d in (row.get("Email_Domains__c") or "").replace(";", ",").split(",") if d.strip()]
+    if not row.get("Name") or row.get("Segment__c") not in (None, "enterprise", "mid_market", "smb"):
+        log.warning("account %s degraded: Name %r, Segment__c %r (read as the id and mid_market)",
+                    row.get("Id"), str(row.get("Name"))[:40], str(row.get("Segment__c"))[:40])
     return Account(
-        id=row["Id"], name=row.get("Name") or row["Id"], arr=float(row.get("ARR__c") or 0),
+        id=row["Id"], name=row.get("Name") or row["Id"], arr=number(row.get("ARR__c") or 0),
         segment=row.get("Segment__c") if row.get("Segment__c") in ("enterprise", "mid_market", "smb")
         else "mid_market",
         owner=((row.get("Owner") or {}).get("Email") or "").lower() or None,
