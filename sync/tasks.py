@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import redis
 from celery import Task
 
 from connectors.errors import FatalError, RetriableError
@@ -19,6 +20,7 @@ from sync.runtime import Runtime
 from sync.settings import Settings
 
 log = logging.getLogger("escalation_sync.tasks")
+LOCK_SECONDS = 60.0  # renewed while the task runs; a dead worker's lock frees within this
 _runtime: Runtime | None = None
 
 
@@ -39,7 +41,8 @@ def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable
     """
     def wrap(fn: Callable[..., Any]) -> Task:
         @app.task(name=f"escalation_sync.{name}", bind=True, acks_late=True, max_retries=5,
-                  autoretry_for=(RetriableError,), retry_backoff=2, retry_backoff_max=300,
+                  autoretry_for=(RetriableError, redis.ConnectionError, redis.TimeoutError),
+                  retry_backoff=2, retry_backoff_max=300,
                   retry_jitter=True)
         @wraps(fn)
         def task(self: Task, *args: Any, **kwargs: Any) -> Any:
@@ -47,7 +50,7 @@ def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable
             try:
                 if lock is None:
                     return fn(rt, *args, **kwargs)
-                with RedisLock(rt.redis, rt.store.k.lock(lock), timeout=app.conf.task_time_limit):
+                with RedisLock(rt.redis, rt.store.k.lock(lock), timeout=LOCK_SECONDS):
                     return fn(rt, *args, **kwargs)
             except LockHeld:
                 return "busy"
