@@ -229,8 +229,9 @@ class Executor:
         w.index["epic"] = key
         self.store.index_put(w.ext, w.index)
         done = {i.key: key for i in w.pending(CreateEpic)}
-        if created:  # the create wrote the latest fields, and the links that rode in it
+        if created:  # the create wrote the latest fields and timeline, and the links that rode in it
             done.update({i.key: "created" for i in w.pending(SetFields) if i.step is None})
+            done.update({i.key: "in the description" for i in w.pending(Comment) if i.id.startswith("update:")})
             if linked:
                 done.update({i.key: "in create" for i in w.pending(LinkTicket)})
         self._mark(w, done)

@@ -39,7 +39,7 @@ class ServiceSettings(BaseSettings):
     # The write path (sync/executor.py, sync/limiter.py)
     jira_max_in_flight: int = Field(default=10, ge=1, description="concurrent Jira calls per worker")
     salesforce_max_in_flight: int = Field(default=5, ge=1, description="concurrent Salesforce calls per worker")
-    jira_max_calls_per_second: float = Field(default=50.0, ge=0, description="all workers together; 0: no pacing")
+    jira_max_calls_per_second: float = Field(default=100.0, ge=0, description="all workers together; 0: no pacing")
     jira_endpoint_calls_per_second: float = Field(
         default=0.0, ge=0, description="per method+endpoint, all workers together (Jira's burst limit); 0: off")
     salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
