@@ -36,7 +36,7 @@ log = logging.getLogger("escalation_sync.limiter")
 
 DEFAULT_BACKOFF = 5.0  # seconds, a 429 without Retry-After (Jira's own guidance starts at a few seconds)
 _ISSUE = re.compile(r"/issue/([A-Z][A-Z0-9_]*-\d+)")
-_SHAPE = re.compile(r"/([A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")
+_SHAPE = re.compile(r"(?<!/api)/([A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")  # keys and ids, not the API version
 
 
 def endpoint(method: str, url: str) -> str:
