@@ -154,8 +154,8 @@ class Runtime:
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
                                  project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
 
-    def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *,
-              flush_seconds: float | None = None) -> tuple[WatchSummary, FlushSummary]:
+    def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch (decided under the decide lock, so
         never at the same time as a poll's decisions), then write what it decided."""
         started = time.monotonic()
@@ -167,7 +167,7 @@ class Runtime:
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made],
                          round(time.monotonic() - started, 3), "watch")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline)  # the whole outbox, severest first
+            written = self.writer.flush(deadline=deadline, hand_off=hand_off)  # the whole outbox, severest first
         finally:
             self._notify = None
             self.observe()
@@ -179,8 +179,8 @@ class Runtime:
         return Notifier(s.notify_webhooks, sent=RedisSentStore(self.redis, namespace=self.store.k.ns),
                         jira_url=s.jira_url)
 
-    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *,
-              flush_seconds: float | None = None) -> tuple[CycleSummary, FlushSummary]:
+    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide (committed with the intents), then write, severest
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
@@ -189,7 +189,7 @@ class Runtime:
             summary = self.poller.cycle()
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline)
+            written = self.writer.flush(deadline=deadline, hand_off=hand_off)
         finally:
             self._notify = None
             self.observe()

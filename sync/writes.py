@@ -45,6 +45,7 @@ STEP_TITLES = {
     "follow_up": "Follow-up check-in with the customer",
     "sponsor_brief": "Executive sponsor brief",
 }
+SOLO_BATCH = 200
 DESCRIPTION_LIMIT = 30_000
 TIMELINE_LIMIT = 120_000
 
@@ -70,6 +71,7 @@ class FlushSummary:
     dry_run: bool = False
     busy: list[str] = field(default_factory=list)  # claimed by another flush right now
     left: list[str] = field(default_factory=list)  # not reached before the deadline
+    handed: list[str] = field(default_factory=list)  # handed to flush tasks on other workers
 
 
 def timeline_text(esc: Escalation, limit: int) -> str:
@@ -221,21 +223,32 @@ class Writer:
         entries = self.store.outbox() if ids is None else self.store.outbox_entries(ids)
         return [x for x, _ in sorted(entries.items(), key=lambda kv: priority(kv[1].escalation))]
 
-    def flush(self, ids: list[str] | None = None, *, deadline: float | None = None) -> FlushSummary:
+    def flush(self, ids: list[str] | None = None, *, deadline: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> FlushSummary:
         """Write the outbox (or the escalations ``ids``), batch by batch, until done or the
         ``deadline`` (``time.monotonic()``) passes; raises the first error of a failed batch
-        after keeping everything it did."""
+        after keeping everything it did. With ``hand_off``, every batch but the first (the
+        severest) is handed to it at once (flush tasks on other workers) and this call writes
+        the first."""
         summary = FlushSummary(dry_run=self.dry_run)
         if self.dry_run:
             for ext, entry in self.store.outbox().items():
                 log.info("dry run: would write escalation %s (%s)", ext, "; ".join(entry.reasons))
             return summary
         order = self.pending(ids)
-        for start in range(0, len(order), self.batch):
+        if hand_off is not None and len(order) > self.batch:
+            rest = order[self.batch:]
+            hand_off([rest[n:n + self.batch] for n in range(0, len(rest), self.batch)])
+            summary.handed.extend(rest)
+            order = order[:self.batch]
+        # alone (no one to hand to), a process writes 200 at a time: one Collections call, four
+        # bulk creates, and each phase across all of them
+        size = self.batch if hand_off is not None else max(self.batch, SOLO_BATCH)
+        for start in range(0, len(order), size):
             if deadline is not None and time.monotonic() > deadline:
                 summary.left.extend(order[start:])
                 break
-            self._batch(order[start:start + self.batch], summary)
+            self._batch(order[start:start + size], summary)
         return summary
 
     def _batch(self, ids: list[str], summary: FlushSummary) -> None:
