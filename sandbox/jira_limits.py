@@ -68,11 +68,11 @@ TOO_MANY_REQUESTS_HTML = (
 
 def endpoint(path: str) -> str:
     """The endpoint a path belongs to: issue keys and numeric ids become placeholders."""
-    parts = []
+    parts: list[str] = []
     for part in path.rstrip("/").split("/"):
         if _KEY.match(part):
             parts.append("{issueIdOrKey}")
-        elif part.isdigit():
+        elif part.isdigit() and parts[-1:] != ["api"]:  # /rest/api/2 is a version, not an id
             parts.append("{id}")
         else:
             parts.append(part)
