@@ -26,6 +26,7 @@ from typing import Any
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
+from rules.intents import lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -41,6 +42,7 @@ from rules.lifecycle import (
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
 from rules.models import Escalation
 from rules.triggers import Context
+from sync.notifications import roles_for
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
@@ -225,11 +227,15 @@ class Lifecycle:
             states[account] = state
             commit.states[account] = state
             reasons = [r for d in decisions if d.escalation.id == ext for r in d.reasons]
-            comments = [[d.key, d.comment] for d in decisions if d.escalation.id == ext and d.comment]
+            intents, prev = [], old
+            for d in decisions:  # in order: each decision's writes from the escalation before it
+                if d.escalation.id == ext:
+                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=d.comment, reasons=d.reasons,
+                                                 roles=roles_for(d.escalation, self.cfg))
+                    prev = d.escalation
             entry = pending.get(ext)
-            commit.outbox[ext] = OutboxEntry(
-                esc, (entry.reasons if entry else []) + reasons, (entry.version + 1) if entry else 1,
-                comments=(entry.comments if entry else []) + comments)
+            commit.outbox[ext] = (entry.merged(esc, reasons, intents) if entry
+                                  else OutboxEntry(esc, reasons, intents=merge([], intents)))
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         self.store.commit(commit)
