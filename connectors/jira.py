@@ -22,6 +22,7 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_people import people_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,13 +210,9 @@ class JiraConnector:
         return list(self.search("find children", f"{clause} = {jql_key(key)}", fields))
 
     def account_id(self, email: str) -> str | None:
-        """The Jira user with exactly this email (Cloud accountId, Data Center name)."""
-        users = self.call("user search", lambda: self.client.search_users(query=email, maxResults=20))
-        for user in users:
-            raw = getattr(user, "raw", {})
-            if str(raw.get("emailAddress", "")).lower() == email.lower():
-                return str(raw.get("accountId") or raw.get("name"))
-        return None
+        """The Jira user for this e-mail (Cloud accountId, Data Center name), never relying on a
+        visible ``emailAddress`` (i15: connectors/jira_people.py)."""
+        return people_for(self).account_id(email)
 
     # --- writes --------------------------------------------------------------------------
 

@@ -46,8 +46,9 @@ class Renderer:
             return None
         if self.site.cloud:
             out: dict[str, Any] = {"self": f"{self.api}/user?accountId={u.account_id}",
-                                   "accountId": u.account_id, "accountType": u.account_type,
-                                   "emailAddress": u.email}
+                                   "accountId": u.account_id, "accountType": u.account_type}
+            if self.site.email_visible(u):  # i15: profile privacy hides it (sandbox/site.py)
+                out["emailAddress"] = u.email
         else:
             out = {"self": f"{self.api}/user?username={u.name}", "name": u.name, "key": u.key,
                    "emailAddress": u.email}

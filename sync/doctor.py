@@ -12,6 +12,7 @@ import redis
 from connectors.errors import ConnectorError
 from rules.errors import InputError
 from rules.models import Escalation
+from sync.doctor_people import people_checks
 from sync.runtime import Runtime
 from sync.writes import record_fields
 
@@ -51,6 +52,7 @@ def run_checks(rt: Runtime) -> list[Check]:
     out.extend(_guard("redis", lambda: _redis(rt)))
     out.extend(_guard("salesforce", lambda: _salesforce(rt)))
     out.extend(_guard("jira", lambda: _jira(rt)))
+    out.extend(_guard("jira people", lambda: people_checks(rt)))  # i15: sync/doctor_people.py
     return out
 
 
