@@ -22,6 +22,7 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_errors import error_text
 from connectors.jira_people import people_for
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class JiraConnector:
 
 def _mapped(what: str, exc: JIRAError) -> Exception:
     status = exc.status_code or 0
-    text = (exc.text or "")[:300]
+    text = error_text(exc)  # i15: any body shape (JSON, {message}, text, HTML): connectors/jira_errors.py
     if status == 429 or status >= 500 or status == 0:
         retry = None
         if exc.response is not None:

@@ -154,6 +154,7 @@ class Site:
         self.pending: dict[str, datetime] = {}
         self.email_privacy = "some"
         self.short_pages = False  # enhanced search returns fewer issues than asked (jira_search.py)
+        self.unauthorized_shape = "text"  # a Cloud 401 body: "text" or "json" ({message, status-code})
         self.api_user = self.add_user(api_email, "Escalation Sync", account_type="atlassian")
 
     @property
