@@ -266,6 +266,7 @@ class JiraApi:
             "buildDate": "2026-11-01T00:00:00.000+0000", "serverTime": now,
             "scmInfo": "5330f7d9a1b2c3d4e5f60718293a4b5c6d7e8f90",
             "serverTitle": "Jira" if cloud else "Jira Data Center",
+            **({"defaultLocale": {"locale": "en_US"}} if cloud else {}),  # i15: as Cloud's serverInfo
         }
 
     def fields(self) -> list[dict[str, Any]]:
@@ -281,7 +282,8 @@ class JiraApi:
         for cf in self.site.custom_fields():
             out.append({"id": cf.id, "key": cf.id, "name": cf.name, "custom": True,
                         "orderable": True, "navigable": True, "searchable": True,
-                        "clauseNames": [f"cf[{cf.number}]", cf.name], "schema": cf.schema()})
+                        "clauseNames": [f"cf[{cf.number}]", cf.name], "schema": cf.schema(),
+                        **({"untranslatedName": cf.name} if self.site.cloud else {})})  # i15: as Cloud
         return out
 
     def users(self, r: Renderer, seg: list[str], params: Any) -> tuple[int, Any]:
