@@ -64,10 +64,11 @@ SHORT_BATCH_BYTES = 150_000
 
 
 def short_batch(records: list[dict[str, Any]], asked: int) -> int:
-    """Under ``short_pages``: Salesforce returns query batches "between 200 and 2,000" rows,
-    smaller for larger records (REST API guide, "Execute a SOQL Query"; Sforce-Query-Options
-    batchSize "is not guaranteed"). The sandbox fits ~150 KB of JSON per batch, never fewer than
-    200 rows nor more than asked."""
+    """Under ``short_pages``: "up to 2,000 records can be returned at a time ... the returned
+    batch can include fewer records than the limit or what's set in the request, based on the
+    size and complexity of records queried" (REST API Developer Guide, "Query"; its example pages
+    by 500). The sandbox fits ~150 KB of JSON per batch, never fewer than 200 rows (the smallest
+    ``batchSize`` Salesforce takes) nor more than asked."""
     sample = records[: min(len(records), 50)]
     average = max(1, len(json.dumps(sample, default=str)) // len(sample))
     return max(200, min(asked, SHORT_BATCH_BYTES // average))
