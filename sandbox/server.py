@@ -307,7 +307,10 @@ class Sandbox:
             if daily_api_limit is not None:
                 self.org.api_max = int(daily_api_limit)
             if jira_email_privacy is not None:  # i15
-                self.site.set_email_privacy(jira_email_privacy)
+                try:
+                    self.site.set_email_privacy(jira_email_privacy)
+                except ValueError as exc:
+                    raise TypeError(str(exc)) from None  # the admin surface answers 400
             if short_pages is not None:  # i15
                 self.site.short_pages = self.org.short_pages = bool(short_pages)
         if jira_rate_limit is not False:

@@ -159,3 +159,14 @@ def test_doctor_lists_who_cannot_be_resolved_and_why(private, redis_url):
         json.dumps([c.what for c in people])
     assert "Jira_Account_Id__c" in bad[0].fix
     assert any("12 of 13 people" in c.what for c in people)
+
+
+def test_privacy_and_short_pages_are_settings_of_the_admin_surface(private):
+    r = requests.put(f"{private.admin_url}/config", json={"jira_email_privacy": "none", "short_pages": True},
+                     timeout=10)
+    assert r.status_code < 300, r.text
+    assert private.settings()["jira_email_privacy"] == "none" and private.settings()["short_pages"] is True
+    found = jira_get(private, "user/search", query="kai@vendor.example").json()
+    assert found[0]["emailAddress"] == "kai@vendor.example"
+    bad = requests.put(f"{private.admin_url}/config", json={"jira_email_privacy": "most"}, timeout=10)
+    assert bad.status_code == 400
