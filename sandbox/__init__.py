@@ -132,7 +132,9 @@ Jira (Cloud by default; ``flavour="datacenter"`` for Data Center)
       ``untranslatedName`` on custom fields in ``/field``.
 
 Fidelity options (``Sandbox(...)`` keywords and ``configure(...)`` / ``PUT /config``)
-    ``jira_email_privacy`` ("some" | "all" | "none"), ``short_pages`` (bool, both systems).
+    ``jira_email_privacy`` ("some" | "all" | "none"; default ``$SANDBOX_JIRA_EMAIL_PRIVACY`` or
+    "some", so ``SANDBOX_JIRA_EMAIL_PRIVACY=all pytest tests/sync`` runs a whole suite with every
+    e-mail hidden), ``short_pages`` (bool, both systems).
     ``tests/fidelity/compare.py`` scores the sandbox against recorded real responses.
 
 Admin surface (``SANDBOX_ADMIN_URL``): see ``sandbox.admin``. In process, the same controls are
