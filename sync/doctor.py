@@ -122,7 +122,7 @@ def _salesforce(rt: Runtime) -> Iterator[Check]:
 def _support_jql(jira: Any, jql: str) -> Iterator[Check]:
     """JIRA_SUPPORT_JQL checked by Jira's own parser (Cloud), then run once."""
     if jira.cloud:
-        errors, warnings = jql_problems(jira, f"({jql})")
+        errors, warnings = jql_problems(jira, jql)  # as written: Jira's positions are the setting's
         if errors:
             yield Check("jira", False, f"JIRA_SUPPORT_JQL is refused by Jira: {' '.join(errors)}",
                         "fix JIRA_SUPPORT_JQL (quote reserved words and values with spaces: project = \"SET\")")
