@@ -53,7 +53,7 @@ def test_doctor_names_a_bad_support_jql_with_jiras_message(sandbox, redis_url):
     checks = run_checks(Runtime(settings_for(sandbox, redis_url, jira_support_jql="project = SET")))
     bad = [c for c in checks if "JIRA_SUPPORT_JQL" in c.what]
     assert len(bad) == 1 and not bad[0].ok and not bad[0].warning
-    assert "'SET' is a reserved JQL word" in bad[0].what and 'project = "SET"' in bad[0].fix
+    assert RESERVED in bad[0].what and 'project = "SET"' in bad[0].fix  # positions as in the setting
 
 
 def test_a_cloud_401_is_plain_text_or_message_json(sandbox):
