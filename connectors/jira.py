@@ -26,6 +26,8 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_errors import error_text
+from connectors.jira_people import people_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -223,13 +225,9 @@ class JiraConnector:
         return list(self.search("find children", f"{clause} = {jql_key(key)}", fields))
 
     def account_id(self, email: str) -> str | None:
-        """The Jira user with exactly this email (Cloud accountId, Data Center name)."""
-        users = self.call("user search", lambda: self.client.search_users(query=email, maxResults=20))
-        for user in users:
-            raw = getattr(user, "raw", {})
-            if str(raw.get("emailAddress", "")).lower() == email.lower():
-                return str(raw.get("accountId") or raw.get("name"))
-        return None
+        """The Jira user for this e-mail (Cloud accountId, Data Center name), never relying on a
+        visible ``emailAddress`` (i15: connectors/jira_people.py)."""
+        return people_for(self).account_id(email)
 
     # --- writes --------------------------------------------------------------------------
 
@@ -325,7 +323,7 @@ def links_update(link_type: str, tickets: list[str]) -> dict[str, Any]:
 
 def _mapped(what: str, exc: JIRAError) -> Exception:
     status = exc.status_code or 0
-    text = (exc.text or "")[:300]
+    text = error_text(exc)  # i15: any body shape (JSON, {message}, text, HTML): connectors/jira_errors.py
     if status == 429 or status >= 500 or status == 0:
         retry = None
         if exc.response is not None:

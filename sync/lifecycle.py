@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
@@ -99,6 +100,7 @@ class Lifecycle:
         raw = list(self.jira.activity_since(self.project, since, sorted(ids.values())))
         refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
+        people = self._people()  # i15: authors by account id (e-mails may be hidden)
         out: list[Activity] = []
         newest = cursor
         marks: dict[str, str] = {}
@@ -112,7 +114,7 @@ class Lifecycle:
             ext, step = ref["ext"], ref.get("step")
             status = (f.get("status") or {}).get("name")
             when = _transition_time(issue, status) or stamp
-            by = _transition_author(issue, status)
+            by = _transition_author(issue, status, people)
             mark_status = f"{issue['key']}:status"
             previous = known.get(mark_status)
             if status and status != previous:
@@ -130,12 +132,17 @@ class Lifecycle:
                     if mark in known or not c.get("created"):
                         continue
                     marks[mark] = "1"
-                    author = str((c.get("author") or {}).get("emailAddress") or "").lower() or None
+                    author = person_of(c.get("author"), people)  # i15
                     out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author))
         if newest is not None and newest != cursor:
             commit.cursors[ACTIVITY] = min(newest, now)
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    def _people(self) -> dict[str, str]:
+        """Jira account id -> e-mail, as the writer resolved them (i15: connectors/jira_people.py)."""
+        raw = self.store.r.hgetall(self.store.k.jira_users)
+        return known_people({k.decode(): (v.decode() or None) for k, v in raw.items()})
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -262,12 +269,13 @@ def _epic_fields(fields: dict[str, Any], ids: dict[str, str]) -> EpicFields:
     return EpicFields(root_cause=text("root_cause"), concession_given=flag, resolution_summary=text("resolution"))
 
 
-def _status_changes(issue: dict[str, Any]) -> list[tuple[datetime, str, str | None]]:
+def _status_changes(issue: dict[str, Any], people: dict[str, str] | None = None
+                    ) -> list[tuple[datetime, str, str | None]]:
     out = []
     for history in (issue.get("changelog") or {}).get("histories") or []:
         for item in history.get("items") or []:
             if item.get("field") == "status" and history.get("created"):
-                author = str((history.get("author") or {}).get("emailAddress") or "").lower() or None
+                author = person_of(history.get("author"), people or {})  # i15
                 out.append((jira_time(history["created"]), str(item.get("toString")), author))
     return sorted(out, key=lambda c: c[0])
 
@@ -277,6 +285,7 @@ def _transition_time(issue: dict[str, Any], status: str | None) -> datetime | No
     return times[-1] if times else None
 
 
-def _transition_author(issue: dict[str, Any], status: str | None) -> str | None:
-    authors = [by for _, to, by in _status_changes(issue) if to == status]
+def _transition_author(issue: dict[str, Any], status: str | None, people: dict[str, str] | None = None
+                       ) -> str | None:
+    authors = [by for _, to, by in _status_changes(issue, people) if to == status]
     return authors[-1] if authors else None

@@ -14,6 +14,7 @@ from functools import cached_property
 import redis
 
 from connectors.jira import JiraConnector
+from connectors.jira_people import people_for
 from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
@@ -91,7 +92,7 @@ class Runtime:
     @cached_property
     def jira(self) -> JiraConnector:
         s = self.settings
-        return JiraConnector(
+        jira = JiraConnector(
             s.jira_url, email=s.jira_email,
             api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
             pat=s.jira_pat.get_secret_value() if s.jira_pat else None, timeout=s.http_timeout_seconds,
@@ -99,6 +100,10 @@ class Runtime:
             field_names={"channel": s.jira_channel_field, "account": s.jira_account_field,
                          "title": s.jira_title_field},
             max_retries=0, gate=self.limiters["jira"].wrap)
+        people_for(jira, mapping_file=s.jira_people_file, reset=True,  # who is who (hidden e-mails)
+                   salesforce=self.salesforce if s.salesforce_jira_account_field else None,
+                   salesforce_field=s.salesforce_jira_account_field or "Jira_Account_Id__c")
+        return jira
 
     @cached_property
     def poller(self) -> Poller:

@@ -77,6 +77,10 @@ class Settings(ServiceSettings):
     jira_channel_field: str = "Channel"
     jira_account_field: str = "Salesforce Account Id"
     jira_title_field: str = "Reporter Title"
+    # i15: explicit e-mail -> Jira account id mapping for people Jira's user search cannot tell (hidden e-mails)
+    jira_people_file: str | None = Field(default=None, description="JSON object or CSV email,account_id")
+    salesforce_jira_account_field: str = Field(default="Jira_Account_Id__c",
+                                               description="User field holding the Jira account id ('' = none)")
     jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
         default=30.0, description="how long a Jira write may stay invisible to search")
