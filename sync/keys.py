@@ -27,6 +27,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
 | ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
+| ``{ns}:alive`` | hash | yes (a few fields) | part (beat, worker, poll, watch, flush) -> epoch of its last success |
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ class Keys:
     @property
     def jira_users(self) -> str:
         return f"{self.ns}:jira_users"
+
+    @property
+    def alive(self) -> str:
+        return f"{self.ns}:alive"
 
     def intent(self, external_id: str, what: str) -> str:
         return f"{self.ns}:intent:{external_id}:{what}"

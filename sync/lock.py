@@ -7,11 +7,12 @@ releases the other's lock.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import threading
 from types import TracebackType
 
 import redis
+
+from sync.supervise import holder_token
 
 
 class LockHeld(Exception):
@@ -24,7 +25,7 @@ class RedisLock:
 
     def __init__(self, client: redis.Redis, key: str, timeout: float = 60.0, renew: bool = True):
         self.client, self.key, self.timeout = client, key, timeout
-        self.token = secrets.token_hex(16)
+        self.token = holder_token()  # names its holder: a restarted service clears its dead processes' locks
         self.renew = renew
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

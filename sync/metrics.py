@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from sync.liveness import read_alive
 from sync.state import Store
 
 P = "escalation_sync"
@@ -64,6 +65,12 @@ class StoreCollector(Collector):
         for tier, n in sorted(tiers.items()):
             open_by_tier.add_metric([str(tier)], n)
         yield open_by_tier
+        last = GaugeMetricFamily(f"{P}_last_success_timestamp_seconds",
+                                 "When each part last did its job (beat: tick; poll, watch, flush: completed)",
+                                 labels=["part"])
+        for part, at in sorted(read_alive(self.store.r, self.store.k).items()):
+            last.add_metric([part], at)
+        yield last
         up = GaugeMetricFamily(f"{P}_scrape_timestamp_seconds", "When these metrics were read")
         up.add_metric([], time.time())
         yield up

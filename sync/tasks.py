@@ -5,6 +5,7 @@ the time limits and late acknowledgement (sentry's ``tasks/base.py`` pattern).""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,7 +21,8 @@ from sync.runtime import Runtime
 from sync.settings import Settings
 
 log = logging.getLogger("escalation_sync.tasks")
-LOCK_SECONDS = 60.0  # renewed while the task runs; a dead worker's lock frees within this
+# renewed every third of it while the task runs; a dead worker's lock frees within this (i16)
+LOCK_SECONDS = float(os.environ.get("CYCLE_LOCK_SECONDS", "20"))
 _runtime: Runtime | None = None
 
 
