@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -150,18 +149,9 @@ class Runtime:
 
     def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]
                 duration: float | None = None, source: str | None = None) -> None:
-        """Ship this process's counters to Redis: API calls, decisions, quota, cycle time."""
+        """Ship this process's counters to Redis: API calls, quota, cycle time."""
         key = self.store.k.metrics
-        flush_counts(self.redis, key)
-        counts: Counter[str] = Counter()
-        for action, esc, _ in decided:
-            if action in ("open", "update"):
-                counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
-            if action == "open":
-                counts.update(f"triggers|{t.kind}" for t in esc.triggers)
-            if action == "breach":
-                counts.update(f"breaches|{b.clock}" for b in esc.breaches[-1:])
-        incr(self.redis, key, dict(counts))
+        flush_counts(self.redis, key)  # decisions are counted at their commit (sync.metrics.decision_counts)
         gauges: dict[str, str] = {}
         if "salesforce" in self.__dict__ and self.salesforce.api_usage:
             used, total = self.salesforce.api_usage

@@ -28,7 +28,7 @@ def test_a_service_killed_every_15_seconds_still_polls_in_every_life_and_writes_
     service = Service(service_env(sandbox.env(), durable.url, **PRODUCTION), name="crashloop")
     polled_in: list[float] = []
     try:
-        for life in range(4):
+        for _ in range(4):
             world.new_escalation()  # new work in every life
             started = time.time()
             service.start()
