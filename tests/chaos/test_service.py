@@ -69,9 +69,11 @@ def test_a_clean_stop_gives_every_lock_up_and_exits_zero(sandbox, redis_server, 
     client = redis_server.client
     service = Service(service_env(sandbox.env(), redis_url)).start()
     wait_until(lambda: stamp(client, "poll") > 0, 60, "a first poll", on_fail=service.output)
+    wait_until(lambda: stamp(client, "flush") > 0 and stamp(client, "watch") > 0, 30, "a watch and a flush")
     assert client.get(Keys().lock("beat"))
     assert service.kill(signal.SIGTERM) == 0, service.output()[-3000:]
     assert client.keys(Keys().lock("*")) == []  # a successor schedules and polls at once
+    assert client.keys("celery-task-meta-*") == []  # no result stored for tasks nobody reads
 
 
 def test_run_exits_non_zero_when_a_part_keeps_dying(redis_server, redis_url):
