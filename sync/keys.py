@@ -19,7 +19,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:issues`` | hash | yes | Jira key -> {"ext", "step"} for epics and plan issues the connector made |
 | ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
 | ``{ns}:recovering`` | set | yes | external ids of resolved escalations whose month-3 health check is pending |
-| ``{ns}:activity`` | hash | pruned | "<jira key>:status" -> last status, "<key>:comment:<id>" -> seen (1) |
+| ``{ns}:activity`` | hash | pruned (1) | "<jira key>:status" -> last status, "<key>:comment:<id>" -> seen (1) |
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
 | ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token ("host:pid:start:random": sync.supervise) |
 | ``{ns}:unmatched`` | zset | pruned (1) | tickets matching no account (score: epoch seen), kept 30 days |
