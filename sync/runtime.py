@@ -89,7 +89,7 @@ class Runtime:
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
-                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
+                      settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar)
 
     @cached_property
@@ -103,7 +103,7 @@ class Runtime:
         """The learning loop: open the action items systemic root causes call for."""
         s = self.settings
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
-                                 project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
+                                 project=s.jira_learning_project, settle_seconds=s.write_settle_seconds)
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch, then write what was decided."""

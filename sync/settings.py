@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     jira_title_field: str = "Reporter Title"
     jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
-        default=30.0, description="how long a Jira write may stay invisible to search")
+        default=30.0, description="how long a Jira write may stay invisible to search after it landed")
 
     # TLS: a CA bundle for both APIs (corporate proxies, the sandbox); default: the system's
     requests_ca_bundle: str | None = None
@@ -62,6 +62,20 @@ class Settings(BaseSettings):
     cursor_overlap_seconds: float = 120.0
     http_timeout_seconds: float = 30.0
     dry_run: bool = False
+
+    @property
+    def write_settle_seconds(self) -> float:
+        """How long after a Jira create was *attempted* the writer waits before concluding it did
+        not land (and creating again): the HTTP timeout plus the search's settle time (i16).
+
+        The attempt is recorded just before the request. The write can land at any moment while
+        the request is in flight: a slow server applies it at the very end, as the client times out
+        and loses the answer. So it may become visible as late as timeout + settle after the
+        attempt; a window of the settle time alone (30 s, equal to the 30 s timeout) closed just as
+        the client gave up, and the retry created a duplicate. A lost answer to a write applied at
+        once (``drop`` in the sandbox) is covered too: it shows in search after the settle time.
+        """
+        return self.jira_search_settle_seconds + self.http_timeout_seconds
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
