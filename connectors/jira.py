@@ -22,6 +22,7 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_retries import no_blind_write_retries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class JiraConnector:
             raise RetriableError(f"Jira at {url} unreachable: {type(exc).__name__}") from exc
         count_call("jira", 200)  # the constructor's serverInfo, made before a hook could be attached
         self.client._session.hooks["response"].append(response_hook("jira"))
+        no_blind_write_retries(self.client._session)  # a POST whose answer was lost is not repeated (i16)
         self.cloud = bool(getattr(self.client, "_is_cloud", False))
         self.field_names = field_names or {"channel": "Channel", "account": "Salesforce Account Id",
                                            "title": "Reporter Title"}

@@ -37,3 +37,18 @@ def test_a_create_whose_answer_is_dropped_is_found_not_made_again(sandbox, redis
                              hold_ms=2500))
     drive(rt, allowed=(RetriableError, OSError), pause=0.1)
     assert_matches_backtest(sandbox, expected(sandbox))
+
+
+def test_the_client_repeats_a_post_only_when_it_never_reached_the_server():
+    from http.client import RemoteDisconnected
+
+    import requests
+    from urllib3.exceptions import ProtocolError
+
+    from connectors.jira_retries import never_sent
+
+    with pytest.raises(requests.ConnectionError) as refused:
+        requests.post("http://127.0.0.1:1/rest/api/2/issue", timeout=2)
+    assert never_sent(refused.value)  # nothing can have been applied: safe to retry
+    lost = requests.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected("closed")))
+    assert not never_sent(lost)  # sent, maybe applied: the writer looks before it writes again
