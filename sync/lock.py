@@ -14,6 +14,8 @@ import redis
 
 from sync.supervise import holder_token
 
+_LIVE: set[str] = set()  # tokens this process's lock objects hold right now
+
 
 class LockHeld(Exception):
     """Another worker holds the lock; try again later."""
@@ -32,10 +34,31 @@ class RedisLock:
 
     def acquire(self) -> bool:
         taken = bool(self.client.set(self.key, self.token, nx=True, px=int(self.timeout * 1000)))
+        if not taken:
+            taken = self._take_orphan()
+        if taken:
+            _LIVE.add(self.token)
         if taken and self.renew:
             self._stop.clear()
             self._thread = threading.Thread(target=self._keep, name=f"lock-{self.key}", daemon=True)
             self._thread.start()
+        return taken
+
+    def _take_orphan(self) -> bool:
+        """Take over a lock this very process left behind (i16): its release failed because Redis
+        was down, and no lock object of this process holds it now. Without this, the process's
+        next task would find it "busy" until the lock expired."""
+        def take(pipe: redis.client.Pipeline) -> None:
+            nonlocal taken
+            raw = pipe.get(self.key)
+            value = raw.decode(errors="replace") if raw else ""
+            if value and value not in _LIVE and value.rsplit(":", 1)[0] == self.token.rsplit(":", 1)[0]:
+                pipe.multi()
+                pipe.set(self.key, self.token, px=int(self.timeout * 1000))
+                taken = True
+
+        taken = False
+        self.client.transaction(take, self.key)
         return taken
 
     def _keep(self) -> None:
@@ -51,6 +74,7 @@ class RedisLock:
     def release(self) -> None:
         """Delete the key only if it still holds our token (WATCH/MULTI: no Lua needed)."""
         self._stop.set()
+        _LIVE.discard(self.token)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
