@@ -2,7 +2,8 @@
 
 Never a live process that does nothing: when the worker or the beat exits, it is started again
 (with a short back-off); when the beat is up but its liveness stamp (:mod:`sync.liveness`) goes
-stale while Redis answers, it is killed and started again; when parts keep dying
+stale while Redis answers, or the worker finishes no task for longer than a task may run while
+tasks wait in its queue, it is killed and started again; when parts keep dying
 (``max_restarts`` within ``window`` seconds) ``run`` stops everything and exits non-zero, so the
 supervisor above it (docker ``restart:``, systemd ``Restart=``) restarts the whole service.
 
@@ -101,6 +102,7 @@ class Supervisor:
 
     def __init__(self, parts: Mapping[str, list[str]], client: redis.Redis, *, env: Mapping[str, str] | None = None,
                  max_restarts: int = 5, window: float = 300.0, beat_stale: float | None = None,
+                 worker_stale: float | None = None, queue: str = "escalation-sync",
                  keys: Keys | None = None, clock: Callable[[], float] = time.monotonic):
         from sync.liveness import BEAT_STALE_SECONDS
 
@@ -108,6 +110,10 @@ class Supervisor:
         self.client, self.env, self.keys, self.clock = client, dict(env or os.environ), keys or Keys(), clock
         self.max_restarts, self.window = max_restarts, window
         self.beat_stale = BEAT_STALE_SECONDS if beat_stale is None else beat_stale
+        # a task may run up to its time limit; past that plus two minutes with tasks waiting, it is wedged
+        limit = float(self.env.get("TASK_TIME_LIMIT_SECONDS") or 900)
+        self.worker_stale = limit + 120 if worker_stale is None else worker_stale
+        self.queue = queue
         self.redis_up_since: float | None = None
         self.stopping = False
 
@@ -146,6 +152,22 @@ class Supervisor:
             return False
         return last is None or time.time() - last > self.beat_stale
 
+    def _worker_stale(self, part: Part) -> bool:
+        """The worker runs but has finished no task for ``worker_stale`` s while tasks wait for it."""
+        from sync.liveness import ALIVE_WORKER, read_alive
+
+        now = self.clock()
+        if (not self._redis_up() or self.redis_up_since is None or now - self.redis_up_since < self.worker_stale
+                or now - part.started < self.worker_stale):
+            return False
+        try:
+            if not self.client.llen(self.queue):
+                return False
+            last = read_alive(self.client, self.keys).get(ALIVE_WORKER)
+        except redis.RedisError:
+            return False
+        return last is None or time.time() - last > self.worker_stale
+
     def step(self) -> int | None:
         """One pass: restart what died or wedged; an exit code when ``run`` must give up."""
         now = self.clock()
@@ -155,6 +177,9 @@ class Supervisor:
             why = f"exited with {code}" if code is not None else None
             if why is None and part.name == "beat" and self._beat_stale(part):
                 why = f"stale: no tick for more than {self.beat_stale:.0f} s"
+            elif why is None and part.name == "worker" and self._worker_stale(part):
+                why = f"stale: tasks waiting and none finished for more than {self.worker_stale:.0f} s"
+            if why is not None and code is None:
                 part.proc.kill()
                 part.proc.wait(10)
             if why is None:

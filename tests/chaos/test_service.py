@@ -122,3 +122,19 @@ def test_the_health_check_fails_on_a_stale_part_and_on_an_unreachable_redis(redi
     assert health(redis_url, "--role", "beat").returncode == 0  # the beat's own check is fine
     out = health("redis://127.0.0.1:1/0")
     assert out.returncode == 1 and "not reachable" in out.stderr
+
+
+def test_run_kills_and_restarts_a_worker_that_leaves_its_queue_waiting(redis_server, redis_url):
+    wedged = [sys.executable, "-c", "import time; time.sleep(60)"]  # up, never consumes
+    redis_server.client.lpush("escalation-sync", "{}")
+    sup = Supervisor({"worker": wedged}, redis_server.client, worker_stale=0.5, max_restarts=3)
+    sup.start()
+    try:
+        first = sup.parts["worker"].proc
+        deadline = time.monotonic() + 10
+        while sup.parts["worker"].proc is first and time.monotonic() < deadline:
+            assert sup.step() is None
+            time.sleep(0.1)
+        assert sup.parts["worker"].proc is not first and first.poll() is not None
+    finally:
+        sup.stop(grace=5)
