@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("sync.commands.demo", "run the whole service on a bundled example, with nothing configured"),
     "doctor": ("sync.commands.doctor", "check settings, credentials, objects, fields and issue types; say what to fix"),
     "status": ("sync.commands.status", "last cycles, cursor lag, open escalations, quota, queue depth"),
+    "health": ("sync.commands.health", "exit 1 when the service is not doing its job (Redis down, a part stale)"),
     "report": ("sync.commands.report", "print the monthly learning-loop review (Markdown; --html for a page)"),
 }
 

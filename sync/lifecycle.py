@@ -43,6 +43,7 @@ from rules.lifecycle import (
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
 from rules.models import Escalation
 from rules.triggers import Context
+from sync.metrics import decision_counts
 from sync.notifications import roles_for
 from sync.state import CycleCommit, OutboxEntry, Store
 
@@ -245,6 +246,7 @@ class Lifecycle:
                                   else OutboxEntry(esc, reasons, intents=merge([], intents)))
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
+        commit.metrics.update(decision_counts(decisions))
         self.store.commit(commit)
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
                    and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]

@@ -30,6 +30,7 @@ from rules.models import Account, Ticket
 from rules.replay import Replay
 from rules.triggers import Context
 from sync.crashpoints import crashpoint
+from sync.metrics import decision_counts
 from sync.notifications import roles_for
 from sync.state import CycleCommit, OutboxEntry, Store
 
@@ -204,6 +205,7 @@ class Poller:
                      extra={"decision": decision_log(d)})
         commit.stats.update(cycles=1, events=len(events), opened=summary.opened, updated=summary.updated,
                             unmatched=len(summary.unmatched), skipped=summary.tickets_skipped)
+        commit.metrics.update(decision_counts(decisions))
         crashpoint("pipeline.after_decide")
         self.store.commit(commit)
         crashpoint("pipeline.after_commit")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -135,7 +134,7 @@ class Runtime:
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
-                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
+                      settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
                       pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds)
 
@@ -157,7 +156,7 @@ class Runtime:
         """The learning loop: open the action items systemic root causes call for."""
         s = self.settings
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
-                                 project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
+                                 project=s.jira_learning_project, settle_seconds=s.write_settle_seconds)
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *,
               flush_seconds: float | None = None) -> tuple[WatchSummary, FlushSummary]:
@@ -202,18 +201,9 @@ class Runtime:
 
     def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]
                 duration: float | None = None, source: str | None = None) -> None:
-        """Ship this process's counters to Redis: API calls, decisions, quota, cycle time."""
+        """Ship this process's counters to Redis: API calls, quota, cycle time."""
         key = self.store.k.metrics
-        flush_counts(self.redis, key)
-        counts: Counter[str] = Counter()
-        for action, esc, _ in decided:
-            if action in ("open", "update"):
-                counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
-            if action == "open":
-                counts.update(f"triggers|{t.kind}" for t in esc.triggers)
-            if action == "breach":
-                counts.update(f"breaches|{b.clock}" for b in esc.breaches[-1:])
-        incr(self.redis, key, dict(counts))
+        flush_counts(self.redis, key)  # decisions are counted at their commit (sync.metrics.decision_counts)
         gauges: dict[str, str] = {}
         if "salesforce" in self.__dict__ and self.salesforce.api_usage:
             used, total = self.salesforce.api_usage
