@@ -25,7 +25,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
 | ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |
 | ``{ns}:backoff:{system}:{scope}`` | string | Retry-After | a 429 pause: ``all``, ``endpoint:..``, ``issue:..`` |
-| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token ("host:pid:start:random"): ``cycle``, ``watch``, ``decide`` |
+| ``{ns}:lock:{name}`` | string | lock timeout | token "host:pid:start:rand" of ``cycle``, ``watch``, ``decide`` |
 | ``{ns}:unmatched`` | zset | pruned (1) | tickets matching no account (score: epoch seen), kept 30 days |
 | ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
