@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from connectors.jira_adf import SEVERITY_MEANING
 from rules.tracking import PlanRow, TrackingDocument
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
@@ -50,14 +51,16 @@ def render(doc: TrackingDocument) -> str:
     sev = doc.severity
     arr = "not known to the connector" if doc.arr is None else f"${doc.arr:,.0f}"
     out = [f"_{esc(doc.ownership_note)}_", ""]
-    out += table(["Escalation ID", esc(doc.escalation_id)], [
-        ["*Customer*", esc(f"{doc.customer} ({doc.account})")], ["*ARR*", esc(arr)],
-        ["*Severity*", f"{{color:{SEVERITY_COLOUR.get(sev, 'black')}}}*{sev}*{{color}} tier {doc.tier}"],
-        ["*Status*", esc(doc.status)], ["*Owner*", esc(doc.owner or "unassigned")],
-        ["*Opened*", when(doc.opened)], ["*Target Resolution*", when(doc.target_resolution, "not set")]])
+    facts = [("Escalation ID", esc(doc.escalation_id)), ("Customer", esc(f"{doc.customer} ({doc.account})")),
+             ("ARR", esc(arr)),
+             ("Severity", f"{{color:{SEVERITY_COLOUR.get(sev, 'black')}}}*{sev}*{{color}} tier {doc.tier}"),
+             ("Status", esc(doc.status)), ("Owner", esc(doc.owner or "unassigned")), ("Opened", when(doc.opened)),
+             ("Target Resolution", when(doc.target_resolution, "not set"))]
+    out += [f"||{label}|{value}|" for label, value in facts]
     breaches = "; ".join(f"{b.clock} was due {when(b.due)}" for b in doc.breaches)
     out += [""] + panel(f"Severity {sev}, tier {doc.tier}", PANEL_COLOUR.get(sev, "#DEEBFF"),
-                        f"*{sev}*, tier {doc.tier}." + (f" *SLA breached:* {esc(breaches)}." if breaches else ""))
+                        f"*{sev}*, tier {doc.tier}: {esc(SEVERITY_MEANING.get(sev, sev))}."
+                        + (f" *SLA breached:* {esc(breaches)}." if breaches else ""))
     sponsor = doc.sponsor
     if sponsor.required:
         reasons = esc("; ".join(sponsor.reasons))

@@ -33,6 +33,10 @@ TRIGGER_TITLES: dict[str, str] = {
     "executive_flag": "Customer executive", "ceo_email": "Email to our CEO", "social": "Social media",
     "repeat": "Repeat escalation",
 }
+ROLE_TITLES: dict[str, str] = {
+    "support_agent": "Support agent", "csm": "CSM", "cs_manager": "CS manager", "cs_director": "CS director",
+    "vp_cs": "VP Customer Success", "vp_engineering": "VP Engineering", "cto": "CTO", "cro": "CRO", "ceo": "CEO",
+}
 OWNERSHIP_NOTE = ("This description is the escalation's tracking document, written by escalation-sync "
                   "and rewritten whenever the escalation changes: edits here are overwritten. "
                   "Comment on this epic instead; the Salesforce record holds the same facts.")
@@ -94,7 +98,8 @@ class TrackingDocument(Frozen):
 
 def trigger_line(t: Trigger) -> str:
     """One trigger in one line: ``Watched words at 2026-11-18 09:00Z on SUP-101: 'cancel'...``."""
-    where = f" on {', '.join(t.tickets)}" if t.tickets else ""
+    named = all(k in t.reason for k in t.tickets)
+    where = f" on {', '.join(t.tickets)}" if t.tickets and not named else ""
     why = f": {t.reason}" if t.reason else ""
     return f"{TRIGGER_TITLES.get(t.kind, t.kind)} at {t.at:%Y-%m-%d %H:%M}Z{where}{why}"
 
@@ -113,7 +118,7 @@ def _stakeholders(esc: Escalation, people: Mapping[str, User]) -> tuple[Stakehol
     rows = []
     for email in esc.stakeholders:
         user = people.get(email.lower())
-        role = user.role.value.replace("_", " ") if user else ""
+        role = ROLE_TITLES.get(user.role.value, user.role.value) if user else ""
         rows.append(StakeholderRow(email=email, name=(user.name if user and user.name else email),
                                    role=role, notified=_notified(esc, email)))
     return tuple(sorted(rows, key=lambda r: (r.notified, r.email)))
@@ -121,9 +126,12 @@ def _stakeholders(esc: Escalation, people: Mapping[str, User]) -> tuple[Stakehol
 
 def issue_summary(esc: Escalation) -> str:
     """The one-paragraph summary: what happened, from the triggers, in the customer's words."""
-    text = esc.summary.strip() or f"Escalation of {esc.account_name}."
-    if esc.tickets:
-        text += f" Tickets: {', '.join(esc.tickets)}."
+    text = esc.summary.strip() or f"Escalation of {esc.account_name}"
+    if text[-1] not in ".!?":
+        text += "."
+    unnamed = [k for k in esc.tickets if k not in text]
+    if unnamed:
+        text += f" Linked tickets: {', '.join(unnamed)}."
     return text
 
 

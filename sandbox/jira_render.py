@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import jira_catalog as cat
+from sandbox.adf_html import adf_to_html
 from sandbox.site import Comment, Issue, JiraUser, Site
 
 
@@ -211,8 +212,9 @@ class Renderer:
             out["changelog"] = {"startAt": 0, "maxResults": len(histories),
                                 "total": len(histories), "histories": histories}
         if "renderedFields" in expands:
-            out["renderedFields"] = {k: (f"<p>{v}</p>" if isinstance(v, str) and k in
-                                         ("description",) else v)
+            out["renderedFields"] = {k: (f"<p>{v}</p>" if isinstance(v, str) and k in ("description",)
+                                         else adf_to_html(v) if isinstance(v, dict) and k == "description"
+                                         else v)
                                      for k, v in fields.items()
                                      if k in ("description", "created", "updated")}
         if "names" in expands:

@@ -213,3 +213,9 @@ def test_the_schema_refuses_what_jira_refuses() -> None:
     panel = {**good, "content": [{"type": "panel", "attrs": {"panelType": "purple"}, "content": []}]}
     unversioned = {k: v for k, v in good.items() if k != "version"}
     assert adf_errors(empty) and adf_errors(panel) and adf_errors(unversioned)
+
+
+def test_wiki_facts_are_header_label_and_plain_value_rows() -> None:
+    wiki = epic_document(escalation(), cloud=False, arr=250_000)
+    assert "||Escalation ID|ESC-001-20261118T090000Z|" in wiki and "||ARR|$250,000|" in wiki
+    assert "*SEV-2*, tier 2: high: major functionality degraded" in wiki

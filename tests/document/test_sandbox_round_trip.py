@@ -65,3 +65,12 @@ def test_v3_refuses_a_string_and_an_oversized_document(sandbox) -> None:
     assert "exceeds the allowed limit of 32,767 characters" in too_long.json()["errors"]["description"]
     on_v2 = call(sandbox, "POST", "issue", version="2", json={"fields": epic_fields("y" * 32_768)})
     assert on_v2.status_code == 400
+
+
+def test_rendered_fields_show_the_document_as_html(sandbox) -> None:
+    doc = epic_document(escalation(), cloud=True, plan_keys={"intake": "ESC-2"}, jira_url="https://j.example")
+    key = call(sandbox, "POST", "issue", json={"fields": epic_fields(doc)}).json()["key"]
+    html = call(sandbox, "GET", f"issue/{key}", params={"expand": "renderedFields"}).json()["renderedFields"]
+    rendered = html["description"]
+    assert "<h2>Resolution Plan</h2>" in rendered and '<a href="https://j.example/browse/ESC-2">ESC-2</a>' in rendered
+    assert rendered.count('<div class="panel"') == 3 and "<th><p>Escalation ID</p></th>" in rendered
