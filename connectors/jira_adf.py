@@ -151,13 +151,17 @@ def _header(doc: TrackingDocument) -> list[Node]:
 def _omitted(count: int, what: str, where: str) -> list[Node]:
     if not count:
         return []
-    return [paragraph(text(f"{count} earlier {what} not shown here to stay within Jira's size limit; "
+    earlier = "" if "stakeholder" in what else "earlier "
+    return [paragraph(text(f"{count} {earlier}{what} not shown here to stay within Jira's size limit; "
                            f"{where}.", {"type": "em"}))]
 
 
 def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
     """The whole tracking document as one ADF ``doc`` node, in seed 004's section order."""
     content = _header(doc)
+    if doc.shortened:
+        content.append(paragraph(text("Long texts are shortened here to stay within Jira's size limit; "
+                                      "the Salesforce record holds them in full.", {"type": "em"})))
     content += [heading("Issue Summary"), paragraph(doc.summary)]
     if doc.triggers:
         content += [paragraph(strong("Why it was escalated")), bullets([[t] for t in doc.triggers])]
@@ -179,6 +183,8 @@ def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
     content.append(table(["Name", "Role", "Notified"],
                          [[s.name, s.role or "-", when(s.notified)] for s in doc.stakeholders])
                    if doc.stakeholders else paragraph("Nobody beyond the owner."))
+    content += _omitted(doc.stakeholders_omitted, "stakeholders are" if doc.stakeholders_omitted > 1
+                        else "stakeholder is", "the Salesforce record lists them all")
     content.append(heading("Resolution Summary"))
     if doc.resolved_at or doc.resolution_summary:
         concession = {True: "a concession was given", False: "resolved without concession",

@@ -6,7 +6,8 @@ Data Center. The connector owns this field and rewrites it in place as the escal
 
 Jira refuses a description over 32,767 characters. The document is measured as sent (the ADF
 JSON, the wiki text) and, when too long, keeps only the newest timeline entries, then the
-newest communications, saying how many it left out; the Salesforce record keeps them all.
+newest communications, then shortens long texts, saying what it left out; the Salesforce record
+keeps everything.
 """
 
 from __future__ import annotations
@@ -31,36 +32,45 @@ def size(document: dict[str, Any] | str) -> int:
     return len(document) if isinstance(document, str) else len(json.dumps(document, ensure_ascii=False))
 
 
-def _fit(build: Callable[[int | None, int | None], dict[str, Any] | str], timeline: int, log: int,
-         limit: int) -> dict[str, Any] | str:
-    """The fullest document under ``limit``: all of it, else the newest timeline entries, else fewer
-    communications too (a binary search on each count: the sizes grow with them)."""
-    whole = build(None, None)
-    if size(whole) <= limit:
-        return whole
+Build = Callable[[int | None, int | None, int | None], dict[str, Any] | str]
+TEXT_LIMITS = (None, 2_000, 300)
+"""The fit's stages: texts whole, then cut to 2,000 characters, then to 300."""
 
-    def largest(fits: Callable[[int], bool], high: int) -> int:
-        low = 0
-        while low < high:
-            mid = (low + high + 1) // 2
-            if fits(mid):
-                low = mid
-            else:
-                high = mid - 1
-        return low
 
-    if size(build(0, None)) <= limit:
-        keep = largest(lambda n: size(build(n, None)) <= limit, timeline)
-        return build(keep, None)
-    keep_log = largest(lambda n: size(build(0, n)) <= limit, log)
-    return build(0, keep_log)
+def _largest(fits: Callable[[int], bool], high: int) -> int:
+    """The largest n in 0..high with fits(n) (fits(0) holds; sizes grow with n)."""
+    low = 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _fit(build: Build, timeline: int, log: int, limit: int) -> dict[str, Any] | str:
+    """The fullest document under ``limit``. At each stage of :data:`TEXT_LIMITS`: all of it, else
+    the newest timeline entries that fit, else no timeline and the newest communications that fit.
+    Past the last stage (never seen in practice), the facts and the ownership note alone."""
+    for text in TEXT_LIMITS:
+        whole = build(None, None, text)
+        if size(whole) <= limit:
+            return whole
+        if size(build(0, None, text)) <= limit:
+            return build(_largest(lambda n, t=text: size(build(n, None, t)) <= limit, timeline), None, text)
+        if size(build(0, 0, text)) <= limit:
+            return build(0, _largest(lambda n, t=text: size(build(0, n, t)) <= limit, log), text)
+    return build(0, 0, 0)
 
 
 def document_model(esc: Escalation, *, plan_keys: Mapping[str, str] | None = None, arr: float | None = None,
                    communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
-                   timeline_keep: int | None = None, communications_keep: int | None = None) -> TrackingDocument:
+                   timeline_keep: int | None = None, communications_keep: int | None = None,
+                   text_limit: int | None = None) -> TrackingDocument:
     return tracking_document(esc, arr=arr, plan_keys=plan_keys, communications=communications, people=people,
-                             timeline_keep=timeline_keep, communications_keep=communications_keep)
+                             timeline_keep=timeline_keep, communications_keep=communications_keep,
+                             text_limit=text_limit)
 
 
 def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] | None = None,
@@ -82,9 +92,9 @@ def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] 
     """
     log = tuple(communications)
 
-    def build(timeline_keep: int | None, log_keep: int | None) -> dict[str, Any] | str:
+    def build(timeline_keep: int | None, log_keep: int | None, text_limit: int | None) -> dict[str, Any] | str:
         doc = document_model(esc, plan_keys=plan_keys, arr=arr, communications=log, people=people,
-                             timeline_keep=timeline_keep, communications_keep=log_keep)
+                             timeline_keep=timeline_keep, communications_keep=log_keep, text_limit=text_limit)
         return jira_adf.render(doc, jira_url) if cloud else jira_wiki.render(doc)
 
     return _fit(build, len(esc.timeline), len(log), limit)

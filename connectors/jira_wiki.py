@@ -68,6 +68,9 @@ def render(doc: TrackingDocument) -> str:
                      + (f": {reasons}." if reasons else "."))
     else:
         out += panel("Executive sponsor", "#E3FCEF", "Not required so far.")
+    if doc.shortened:
+        out += ["", "_Long texts are shortened here to stay within Jira's size limit; the Salesforce record "
+                "holds them in full._"]
     out += ["", "h2. Issue Summary", esc(doc.summary)]
     if doc.triggers:
         out += ["", "*Why it was escalated*"] + [f"* {esc(t)}" for t in doc.triggers]
@@ -90,6 +93,9 @@ def render(doc: TrackingDocument) -> str:
     out += table(["Name", "Role", "Notified"], [[esc(s.name), esc(s.role or "-"), when(s.notified)]
                                                 for s in doc.stakeholders]) if doc.stakeholders \
         else ["Nobody beyond the owner."]
+    if doc.stakeholders_omitted:
+        out.append(f"_{doc.stakeholders_omitted} more stakeholders are not shown here to stay within Jira's "
+                   "size limit; the Salesforce record lists them all._")
     out += ["", "h2. Resolution Summary"]
     if doc.resolved_at or doc.resolution_summary:
         concession = {True: "a concession was given", False: "resolved without concession",

@@ -37,6 +37,7 @@ ROLE_TITLES: dict[str, str] = {
     "support_agent": "Support agent", "csm": "CSM", "cs_manager": "CS manager", "cs_director": "CS director",
     "vp_cs": "VP Customer Success", "vp_engineering": "VP Engineering", "cto": "CTO", "cro": "CRO", "ceo": "CEO",
 }
+STAKEHOLDERS_SHORT = 12
 OWNERSHIP_NOTE = ("This description is the escalation's tracking document, written by escalation-sync "
                   "and rewritten whenever the escalation changes: edits here are overwritten. "
                   "Comment on this epic instead; the Salesforce record holds the same facts.")
@@ -93,6 +94,9 @@ class TrackingDocument(Frozen):
     closed_at: UtcDatetime | None
     concession_given: bool | None
     post_actions: tuple[PlanRow, ...]
+    stakeholders_omitted: int = 0
+    shortened: bool = False
+    """Long texts were cut to fit Jira's limit (the Salesforce record has them whole)."""
     ownership_note: str = OWNERSHIP_NOTE
 
 
@@ -137,35 +141,48 @@ def issue_summary(esc: Escalation) -> str:
 
 def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: Mapping[str, str] | None = None,
                       communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
-                      timeline_keep: int | None = None, communications_keep: int | None = None
-                      ) -> TrackingDocument:
+                      timeline_keep: int | None = None, communications_keep: int | None = None,
+                      text_limit: int | None = None) -> TrackingDocument:
     """The document for ``esc``.
 
     ``timeline_keep`` / ``communications_keep`` keep only the newest entries of those sections
     (the renderer's way to fit Jira's size limit); the document then says how many it left out.
+    ``text_limit`` cuts every free text (summaries, timeline entries, reasons) to that many
+    characters and lists at most :data:`STAKEHOLDERS_SHORT` stakeholders: the last resort for
+    an escalation whose texts alone are too long.
     ``plan_keys`` (step -> Jira key) lets the plan table link its rows to the plan issues.
     """
+    def cut(text: str) -> str:
+        return text if text_limit is None or len(text) <= text_limit else text[: max(0, text_limit - 1)] + "\u2026"
+
     keys = dict(plan_keys or {})
     target = next((p.due for p in esc.plan if p.step == "solution_design"), None)
     timeline = esc.timeline
     if timeline_keep is not None and len(timeline) > timeline_keep:
         timeline = timeline[len(timeline) - max(0, timeline_keep):] if timeline_keep > 0 else ()
+    if text_limit is not None:
+        timeline = tuple(e.model_copy(update={"text": cut(e.text)}) for e in timeline)
     all_log = tuple(communications)
     log = all_log
     if communications_keep is not None and len(log) > communications_keep:
         log = log[len(log) - max(0, communications_keep):] if communications_keep > 0 else ()
+    people_rows = _stakeholders(esc, {k.lower(): v for k, v in (people or {}).items()})
+    shown_people = people_rows if text_limit is None else people_rows[:STAKEHOLDERS_SHORT]
+    sponsor = esc.exec_sponsor if text_limit is None else esc.exec_sponsor.model_copy(
+        update={"reasons": tuple(cut(r) for r in esc.exec_sponsor.reasons)})
     return TrackingDocument(
         escalation_id=esc.id, customer=esc.account_name, account=esc.account, arr=arr,
         severity=esc.severity.label, tier=esc.tier, status=esc.status, owner=esc.owner,
-        opened=esc.opened, target_resolution=target, summary=issue_summary(esc),
-        triggers=tuple(trigger_line(t) for t in esc.triggers), tickets=esc.tickets,
-        sponsor=esc.exec_sponsor, breaches=esc.breaches,
+        opened=esc.opened, target_resolution=target, summary=cut(issue_summary(esc)),
+        triggers=tuple(cut(trigger_line(t)) for t in esc.triggers), tickets=esc.tickets,
+        sponsor=sponsor, breaches=esc.breaches,
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
-        root_cause=esc.root_cause,
+        root_cause=cut(esc.root_cause) if esc.root_cause else None,
         plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
         communications=log, communications_omitted=len(all_log) - len(log),
-        stakeholders=_stakeholders(esc, {k.lower(): v for k, v in (people or {}).items()}),
-        resolution_summary=esc.resolution_summary, resolved_at=esc.resolved_at, closed_at=esc.closed_at,
+        stakeholders=shown_people, stakeholders_omitted=len(people_rows) - len(shown_people),
+        resolution_summary=cut(esc.resolution_summary), shortened=text_limit is not None,
+        resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
         post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
     )

@@ -219,3 +219,30 @@ def test_wiki_facts_are_header_label_and_plain_value_rows() -> None:
     wiki = epic_document(escalation(), cloud=False, arr=250_000)
     assert "||Escalation ID|ESC-001-20261118T090000Z|" in wiki and "||ARR|$250,000|" in wiki
     assert "*SEV-2*, tier 2: high: major functionality degraded" in wiki
+
+
+def test_an_escalation_whose_texts_alone_are_too_long_is_shortened_and_says_so() -> None:
+    """The Salesforce test's extreme escalation: 20,000-character resolution summary, 40
+    stakeholders, 400 timeline entries of 500 characters."""
+    from tests.test_salesforce_metadata import extreme
+
+    esc = extreme()
+    log = tuple(LogEntry(at=T0 + timedelta(minutes=i), channel="email", author="Sam", summary="y" * 190)
+                for i in range(300))
+    doc = epic_document(esc, cloud=True, communications=log)
+    assert size(doc) <= DESCRIPTION_LIMIT and adf_errors(doc) == [] and headings(doc) == list(SECTIONS)
+    text = from_adf(doc) or ""
+    assert "Long texts are shortened here" in text and "more stakeholders" not in text
+    assert "28 stakeholders are not shown" in text  # 40 listed, 12 shown
+    wiki = epic_document(esc, cloud=False, communications=log)  # wiki is compact: the texts fit whole
+    assert isinstance(wiki, str) and size(wiki) <= DESCRIPTION_LIMIT and "R" * 20_000 in wiki
+    assert "earlier entries are not shown" in wiki
+
+
+def test_a_huge_communication_log_is_cut_to_its_newest_entries() -> None:
+    log = tuple(LogEntry(at=T0 + timedelta(minutes=i), channel="email", author="Sam",
+                         summary=f"reply {i:04d} " + "z" * 150) for i in range(400))
+    doc = epic_document(escalation(), cloud=True, communications=log)
+    text = from_adf(doc) or ""
+    assert size(doc) <= DESCRIPTION_LIMIT and "reply 0399" in text and "reply 0000" not in text
+    assert "earlier communications are not shown" in text and "Long texts are shortened" not in text
