@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rules.book_stream import BookSource, ordered_events
 from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.events import Event, health_events, ticket_events
@@ -36,12 +37,17 @@ def book_events(book: Book, directory: Directory, now: datetime) -> tuple[list[E
     return events, sorted(unmatched)
 
 
-def run_backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> Replay:
-    directory = Directory.build(book.users, book.accounts, cfg.tiers.top_accounts)
-    replay = Replay(ctx=Context(cfg=cfg, directory=directory))
-    events, unmatched = book_events(book, directory, now or book.now)
-    replay.feed(events)
-    replay.unmatched = unmatched
+def run_backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None = None,
+                 keep_decisions: bool = True) -> Replay:
+    """Replay a book (in memory, or a stream over a file) in time order through the engine."""
+    source = book if isinstance(book, BookSource) else BookSource.of(book)
+    if now is not None and now != source.now:
+        source = source.at(now)
+    directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
+    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions)
+    unmatched: list[str] = []
+    replay.feed_ordered(ordered_events(source, directory, unmatched.append))
+    replay.unmatched = sorted(unmatched)
     return replay
 
 
@@ -67,9 +73,9 @@ def escalation_json(esc: Escalation) -> dict[str, Any]:
     }
 
 
-def backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> dict[str, Any]:
+def backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None = None) -> dict[str, Any]:
     """The backtest result: ``{"escalations": [...], "unmatched_tickets": [...]}``."""
-    replay = run_backtest(book, cfg, now)
+    replay = run_backtest(book, cfg, now, keep_decisions=False)
     return {
         "escalations": [escalation_json(e) for e in replay.escalations()],
         "unmatched_tickets": replay.unmatched,
