@@ -18,11 +18,11 @@ import heapq
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from rules.directory import Directory, account_of
 from rules.events import CommentAdded, Event, HealthScored, TicketOpened, sort_key
-from rules.models import Account, Book, Ticket, User
+from rules.models import Account, Book, BookEscalation, Ticket, User
 
 # (sort key, position in the book) orders events exactly as a stable sort of the whole book would
 _Entry = tuple[tuple[datetime, int, str, str], tuple[int, int, int], Event]
@@ -87,12 +87,13 @@ class BookSource:
     users: tuple[User, ...]
     accounts: tuple[Account, ...]
     tickets: TicketStore
-    escalations: tuple[Any, ...] = ()
+    escalations: tuple[BookEscalation, ...] = ()
     skipped: list[str] = field(default_factory=list)  # bad records left out (``--skip-bad``)
 
     @classmethod
     def of(cls, book: Book) -> BookSource:
-        return cls(now=book.now, users=book.users, accounts=book.accounts, tickets=MemoryTickets(book.tickets))
+        return cls(now=book.now, users=book.users, accounts=book.accounts, tickets=MemoryTickets(book.tickets),
+                   escalations=book.escalations)
 
     def at(self, now: datetime) -> BookSource:
         """The same book replayed up to another present."""

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -36,6 +36,7 @@ class Replay:
     _informed_at: dict[str, datetime] = field(default_factory=dict)
     opened: int = 0
     updated: int = 0
+    listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
 
     def __post_init__(self) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
@@ -64,6 +65,8 @@ class Replay:
                 self._forgotten(before, outcome.state)
                 self._record_hits(outcome.hits)
                 for decision in outcome.decisions:
+                    if self.listener is not None:
+                        self.listener(decision)
                     if decision.action == "open":
                         self.opened += 1
                         if decision.escalation.owner:

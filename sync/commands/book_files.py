@@ -29,7 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from rules.book import parse_book
 from rules.book_stream import BookSource, first_event_us, to_us
 from rules.errors import InputError, describe
-from rules.models import Account, Comment, Ticket, User, UtcDatetime
+from rules.models import Account, BookEscalation, Comment, Ticket, User, UtcDatetime
 
 YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -128,7 +128,8 @@ def _duplicates(section: str, values: list[str], field: str, problems: Problems)
         seen.add(value)
 
 
-def _source(now: Any, users: list[User], accounts: list[Account], tickets: _Tickets, escalations: list[Any],
+def _source(now: Any, users: list[User], accounts: list[Account], tickets: _Tickets,
+            escalations: list[BookEscalation],
             problems: Problems) -> BookSource:
     _duplicates("accounts", [a.id for a in accounts], "id", problems)
     _duplicates("users", [u.email.lower() for u in users], "email", problems)
@@ -193,7 +194,9 @@ def _json_book(text: str, name: str, problems: Problems) -> BookSource:
     users = [u for i, d in enumerate(top.get("users") or ()) if (u := _validated(User, d, f"users[{i}]", problems))]
     accounts = [a for i, d in enumerate(top.get("accounts") or ())
                 if (a := _validated(Account, d, f"accounts[{i}]", problems))]
-    return _source(top.get("now"), users, accounts, tickets, list(top.get("escalations") or ()), problems)
+    escalations = [e for i, d in enumerate(top.get("escalations") or ())
+                   if (e := _validated(BookEscalation, d, f"escalations[{i}]", problems))]
+    return _source(top.get("now"), users, accounts, tickets, escalations, problems)
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------
@@ -217,7 +220,7 @@ def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
     users: list[User] = []
     accounts: list[Account] = []
     health: dict[str, list[Any]] = defaultdict(list)
-    escalations: list[Any] = []
+    escalations: list[BookEscalation] = []
     offset, number = 0, 0
     for raw in iter(handle.readline, b""):
         number += 1
@@ -256,7 +259,8 @@ def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
             elif _validated(Comment, record, where, problems) is not None:
                 tickets.extra.setdefault(key, []).append(record)
         elif kind == "escalation":
-            escalations.append(record)
+            if (escalation := _validated(BookEscalation, record, where, problems)) is not None:
+                escalations.append(escalation)
         elif tickets.note(record, where):
             offsets.append(here)
             lines.append(number)
