@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
@@ -19,7 +20,7 @@ from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
-from rules.triggers import REGISTRY, Context
+from rules.triggers import Context
 from rules.windows import Item, qualifying_span
 
 
@@ -47,8 +48,9 @@ class Finding:
                 for a in self.accounts if a != self.origin and not skip(a)]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """One step's result (a named tuple: built once per event, so it is kept cheap)."""
+
     state: AccountState
     decisions: tuple[Decision, ...] = ()
     hits: tuple[ComponentHit, ...] = ()
@@ -72,9 +74,8 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
     found: list[Trigger] = []
-    for kind in REGISTRY:
-        if kind.settings(ctx.cfg).enabled:
-            found.extend(kind.detect(event, state, found, ctx))
+    for kind in ctx.enabled:
+        found.extend(kind.detect(event, state, found, ctx))
     new = [t for t in dict((t.id, t) for t in found).values()
            if t.id not in state.fired and not adds_nothing(t, state.escalation)]
     if new:

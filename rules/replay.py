@@ -53,13 +53,13 @@ class Replay:
         """Apply events already in time order, as :func:`rules.book_stream.ordered_events` gives."""
         out: list[Decision] = []
         keep = self.keep_decisions
+        world = WorldView(load=self.load, hits=self.hits)
         for event in events:
             pending: deque[Event] = deque([event])
             while pending:
                 current = pending.popleft()
                 before = self.states.get(current.account)
-                outcome = apply(before or AccountState(account=current.account), current, self.ctx,
-                                WorldView(load=self.load, hits=self.hits))
+                outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
                 self.events_applied += 1
                 self.states[current.account] = outcome.state
                 self._forgotten(before, outcome.state)
