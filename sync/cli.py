@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("sync.commands.backtest", "replay a book through the rules and print the escalations as JSON"),
+    "export-book": ("sync.commands.export_book", "write your org's and site's history as a book for backtest (read-only)"),
     "check-config": ("sync.commands.check_config", "validate a rules file; errors name the field path"),
     "config-schema": ("sync.commands.config_schema", "print the JSON Schema of the rules file"),
     "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
