@@ -39,8 +39,10 @@ from rules.lifecycle import (
     subtask_transition,
 )
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
+from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
+from sync.golive import go_live_at
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
@@ -77,10 +79,12 @@ def account_of_id(ext: str) -> str:
 class Lifecycle:
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
                  salesforce: Any = None,
-                 field_names: dict[str, str] | None = None, clock: Callable[[], datetime]):
+                 field_names: dict[str, str] | None = None, clock: Callable[[], datetime],
+                 poll: timedelta = timedelta(seconds=60)):
         self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
         self.salesforce = salesforce
-        self.overlap, self.clock = overlap, clock
+        self.overlap, self.clock, self.poll = overlap, clock, poll
+        self._created: dict[str, datetime] = {}
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -94,7 +98,7 @@ class Lifecycle:
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
         ids = self._fields()
-        raw = list(self.jira.activity_since(self.project, since, sorted(ids.values())))
+        raw = list(self.jira.activity_since(self.project, since, ["created", *sorted(ids.values())]))
         refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
         out: list[Activity] = []
@@ -108,6 +112,8 @@ class Lifecycle:
             if ref is None:
                 continue
             ext, step = ref["ext"], ref.get("step")
+            if step is None and f.get("created"):
+                self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
             status = (f.get("status") or {}).get("name")
             when = _transition_time(issue, status) or stamp
             by = _transition_author(issue, status)
@@ -156,8 +162,9 @@ class Lifecycle:
             if decision is not None and decision.action != "ignored":
                 escalations[act.ext] = decision.escalation
                 decisions.append(decision)
+        decisions.extend(self._shown(escalations, ctx))
         for ext, esc in list(escalations.items()):
-            if esc.is_open and esc.resolved_at is None:
+            if esc.is_open and esc.resolved_at is None and esc.shown_at is not None:
                 decision = sla_watch(esc, now, ctx)
                 if decision is not None and decision.action != "ignored":
                     escalations[ext] = decision.escalation
@@ -172,6 +179,32 @@ class Lifecycle:
                                       "reasons": list(d.reasons)})
             log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
         return summary
+
+    def _shown(self, escalations: dict[str, Escalation], ctx: Context) -> list[LifecycleDecision]:
+        """Learn when each new escalation's epic was created (its clocks may start then).
+
+        An escalation whose epic is not known yet is not watched: nobody can see it, so no
+        deadline of it can be missed. The activity read carries the epic's ``created``; an epic
+        it did not show (search lag, or an escalation stored before this was recorded) is
+        looked up by its label, once per watch, only while ``shown_at`` is missing.
+        """
+        out = []
+        go_live = go_live_at(self.store)
+        for ext, esc in list(escalations.items()):
+            if esc.shown_at is not None or not esc.is_open:
+                continue
+            created = self._created.pop(ext, None)
+            if created is None and self.store.index(ext).get("epic"):
+                found = self.jira.by_label(self.project, ext, ["created"])
+                stamp = ((found[0].get("fields") or {}).get("created")) if found else None
+                created = jira_time(stamp) if stamp else None
+            if created is None:
+                continue
+            decision = became_visible(esc, created, self.poll, ctx, go_live)
+            if decision is not None:
+                escalations[ext] = decision.escalation
+                out.append(decision)
+        return out
 
     def _health_checks(self, now: datetime, escalations: dict[str, Escalation],
                        before: dict[str, Escalation]) -> list[LifecycleDecision]:

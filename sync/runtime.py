@@ -18,6 +18,7 @@ from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig
 from rules.models import Escalation
+from sync.golive import GoLiveGate
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.notifications import events_for
@@ -98,7 +99,8 @@ class Runtime:
         s = self.settings
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
                          salesforce=self.salesforce,
-                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
+                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
+                         poll=timedelta(seconds=s.poll_interval_seconds))
 
     def learn(self) -> list:
         """The learning loop: open the action items systemic root causes call for."""
@@ -138,12 +140,16 @@ class Runtime:
     def cycle(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide, write what was decided, then notify."""
         self.poller.cfg = self.rules
+        gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
+                          self.clock())  # i12: the go-live choice (sync/golive.py)
         try:
             summary = self.poller.cycle()
+            gate.hold_back(summary.made)
             written = self.writer.flush()
         finally:
             self.observe()
-        for event in self.notifications([(d.action, d.escalation, d.reasons) for d in summary.made]):
+        for event in gate.notifications(self.notifications([(d.action, d.escalation, d.reasons)
+                                                            for d in summary.made])):
             (notify or self.notifier.send)(event)
         self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
         return summary, written

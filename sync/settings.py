@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     cursor_overlap_seconds: float = 120.0
     http_timeout_seconds: float = 30.0
     dry_run: bool = False
+    go_live: Literal["quiet", "skip", "notify"] = Field(
+        default="quiet", description="what escalations found in the first backfill get (README, Going live)")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

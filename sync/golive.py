@@ -1,0 +1,117 @@
+"""Going live in the shell: the first go-live remembered, and the go-live choice carried out.
+
+The connector's first cycle backfills weeks of history and can open dozens of escalations at
+once. What they get is the ``GO_LIVE`` setting (:mod:`rules.lifecycle.visible` decides; this
+module only reads and writes Redis):
+
+* the first cycle's start is recorded once under ``{ns}:golive`` (``at``); a restart finds it
+  and is not a go-live, so nothing later counts as "found in history";
+* ``skip``: escalations found in history are taken out of the outbox and the watch before
+  anything is written (kept in the rules state, so their evidence does not open them again)
+  and listed under ``{ns}:golive:skipped`` (for ``status``) and in the log;
+* ``quiet``: their per-escalation notifications are dropped and one digest notification
+  (kind ``go_live_digest``) lists them;
+* ``notify``: nothing changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.notify import NotifyEvent
+from rules.lifecycle.visible import GoLive, digest_lines, found_in_history, skipped_still, treatment
+from rules.models import Escalation
+from sync.state import Store
+
+log = logging.getLogger("escalation_sync.golive")
+
+
+def golive_key(store: Store) -> str:
+    return f"{store.k.ns}:golive"
+
+
+def skipped_key(store: Store) -> str:
+    return f"{store.k.ns}:golive:skipped"
+
+
+def go_live_at(store: Store) -> datetime | None:
+    """When the connector first went live (the first cycle's start), or None before it."""
+    raw = store.r.hget(golive_key(store), "at")
+    return datetime.fromisoformat(raw.decode()) if raw else None
+
+
+def begin_cycle(store: Store, now: datetime, choice: GoLive) -> datetime:
+    """Record the go-live on the first cycle (once: HSETNX); every later cycle just reads it."""
+    if store.r.hsetnx(golive_key(store), "at", now.isoformat()):
+        store.r.hset(golive_key(store), "choice", choice)
+        log.info("going live at %s with GO_LIVE=%s", now.isoformat(), choice)
+    found = go_live_at(store)
+    assert found is not None
+    return found
+
+
+def skipped(store: Store) -> dict[str, dict[str, Any]]:
+    """The escalations found in history and skipped at go-live (``status`` lists them)."""
+    return {k.decode(): json.loads(v) for k, v in store.r.hgetall(skipped_key(store)).items()}
+
+
+class GoLiveGate:
+    """One cycle's go-live treatment: what is held back before the flush, what is told after."""
+
+    def __init__(self, store: Store, choice: GoLive, poll: timedelta, now: datetime):
+        self.store, self.choice, self.poll = store, choice, poll
+        self.at = begin_cycle(store, now, choice)
+        self.history: list[Escalation] = []
+
+    def is_history(self, esc: Escalation) -> bool:
+        return found_in_history(esc.opened, self.at, self.poll)
+
+    def hold_back(self, made: Sequence[Any]) -> list[str]:
+        """Before the flush: with ``skip``, take history escalations out of the outbox and the watch."""
+        opened = [d.escalation for d in made if d.action == "open" and self.is_history(d.escalation)]
+        self.history = opened
+        if self.choice != "skip":
+            return []
+        held = []
+        already = skipped(self.store)
+        for d in made:
+            esc = d.escalation
+            if not ((d.action == "open" and self.is_history(esc)) or esc.id in already):
+                continue
+            if not skipped_still(esc, self.at, self.poll):
+                continue  # new evidence after go-live: judged (and written) as new
+            entry = self.store.outbox_entries([esc.id]).get(esc.id)
+            if entry is not None:
+                self.store.finish(esc.id, entry.version)
+            self.store.r.srem(self.store.k.open, esc.id)
+            self.store.r.hset(skipped_key(self.store), esc.id, json.dumps({
+                "account": esc.account, "account_name": esc.account_name, "severity": esc.severity.label,
+                "tier": esc.tier, "owner": esc.owner, "opened": esc.opened.isoformat(),
+                "triggers": sorted({t.kind for t in esc.triggers})}))
+            held.append(esc.id)
+            log.info("go-live skip: escalation %s of %s found in history (opened %s, %s, tier %s): not written",
+                     esc.id, esc.account_name, esc.opened.isoformat(), esc.severity.label, esc.tier)
+        return held
+
+    def notifications(self, events: Iterable[NotifyEvent]) -> list[NotifyEvent]:
+        """After the flush: drop what the choice silences, add the digest (``quiet``)."""
+        silenced = {e.id for e in self.history if not treatment(self.choice, True).notify}
+        out = [e for e in events if e.escalation.id not in silenced]
+        if self.choice == "quiet" and self.history:
+            out.append(digest_event(self.history, self.at))
+        return out
+
+
+def digest_event(history: Sequence[Escalation], at: datetime) -> NotifyEvent:
+    """One notification listing every escalation found in history (the most severe one leads)."""
+    lead = sorted(history, key=lambda e: (int(e.severity), -e.tier, e.account_name))[0]
+    lines = (f"Going live ({at:%Y-%m-%d %H:%M}Z): {len(history)} escalation(s) found in history, "
+             "opened quietly (records and epics written, no notification each):", *digest_lines(history))
+    digest = hashlib.sha1("|".join(sorted(e.id for e in history)).encode()).hexdigest()[:12]
+    return NotifyEvent("go_live_digest", lead, reasons=lines, roles=(), epic_key=None,  # type: ignore[arg-type]
+                       key=f"go-live-digest|{at:%Y%m%dT%H%M%SZ}|{digest}")
