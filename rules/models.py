@@ -233,6 +233,8 @@ class Escalation(Frozen):
     found_in_history: bool = Field(default=False, description="opened before go-live (the first backfill)")
     dismissed_at: UtcDatetime | None = None
     dismissed_by: str | None = None
+    severity_set_at: UtcDatetime | None = Field(
+        default=None, description="a person set the severity on the epic then: only later evidence raises it")
 
     @property
     def is_open(self) -> bool:

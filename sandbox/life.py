@@ -68,6 +68,56 @@ def _resolve(sb: Sandbox) -> bool:
     return False
 
 
+# --- a person working the epic (changes authored by that person, as Jira's changelog shows them) ---
+
+
+def _user(sb: Sandbox, email: str):  # noqa: ANN202 - the site's user
+    user = sb.site.find_user(email)
+    if user is None:
+        raise KeyError(f"no Jira user {email}")
+    return user
+
+
+def reassign_epic(sb: Sandbox, key: str, to: str, by: str) -> None:
+    """``by`` assigns the issue to ``to`` in Jira's UI."""
+    with sb.lock:
+        iss, new, person = sb.site.issue(key), _user(sb, to), _user(sb, by)
+        old = sb.site.users.get(iss.assignee) if iss.assignee else None
+        change = {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
+                  "from": iss.assignee, "fromString": old.display_name if old else None,
+                  "to": new.account_id, "toString": new.display_name}
+        iss.assignee = new.account_id
+        sb.site.touch(iss, [change], author=person.account_id)
+
+
+def set_epic_priority(sb: Sandbox, key: str, priority: str, by: str) -> None:
+    """``by`` changes the issue's priority."""
+    with sb.lock:
+        iss, person = sb.site.issue(key), _user(sb, by)
+        change = {"field": "priority", "fieldtype": "jira", "fieldId": "priority",
+                  "from": None, "fromString": iss.priority, "to": None, "toString": priority}
+        iss.priority = priority
+        sb.site.touch(iss, [change], author=person.account_id)
+
+
+def dismiss_epic(sb: Sandbox, key: str, by: str, *, label: str | None = None,
+                 resolution: str = "Won't Do", status: str = "Done") -> None:
+    """``by`` closes the issue as not an escalation: a resolution (default) or a label."""
+    with sb.lock:
+        iss, person = sb.site.issue(key), _user(sb, by)
+        if label:
+            change = {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None,
+                      "fromString": " ".join(iss.labels), "to": None, "toString": " ".join([*iss.labels, label])}
+            iss.labels = [*iss.labels, label]
+            sb.site.touch(iss, [change], author=person.account_id)
+            return
+        sb.site.set_status(iss, status, author=person.account_id)
+        iss.resolution = resolution
+        for item in iss.changelog[-1].items:
+            if item.get("field") == "resolution":
+                item["toString"] = resolution
+
+
 SCRIPT = [
     Step(12, "a customer threatens to cancel over an SSO outage",
          _ticket("SUP-9001", "ops@umbrella.example", "SSO login failing for everyone",

@@ -27,6 +27,9 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
 | ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
+| ``{ns}:golive`` | hash | yes | ``at``: the first cycle's start (ISO; a restart is not a go-live), ``choice`` |
+| ``{ns}:golive:skipped`` | hash | yes | external id -> summary (JSON): found in history, not written (GO_LIVE=skip) |
+| ``{ns}:dismissed`` | hash | yes | trigger kind -> escalations people dismissed that it fired in |
 """
 
 from __future__ import annotations

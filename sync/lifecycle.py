@@ -38,11 +38,21 @@ from rules.lifecycle import (
     sla_watch,
     subtask_transition,
 )
+from rules.lifecycle.people import (
+    dismiss,
+    dismissed_kinds,
+    is_dismissal,
+    moved_steps,
+    priority_set,
+    reassigned,
+    severity_of_priority,
+)
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
 from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
 from sync.golive import go_live_at
+from sync.observe import incr
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
@@ -56,11 +66,12 @@ class Activity:
 
     at: datetime
     ext: str
-    kind: str  # "comment" | "transition" | "status"
+    kind: str  # "comment" | "transition" | "status" | "assignee" | "priority" | "dismiss"
     step: str | None = None
     by: str | None = None
     status: str | None = None
     fields: EpicFields = field(default_factory=EpicFields)
+    value: str | None = None  # the new assignee (a person) or priority name; how it was dismissed
 
 
 @dataclass
@@ -80,11 +91,14 @@ class Lifecycle:
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
                  salesforce: Any = None,
                  field_names: dict[str, str] | None = None, clock: Callable[[], datetime],
-                 poll: timedelta = timedelta(seconds=60)):
+                 poll: timedelta = timedelta(seconds=60),
+                 dismiss: tuple[tuple[str, ...], tuple[str, ...]] = (("Won't Do",), ("not-an-escalation",))):
         self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
         self.salesforce = salesforce
         self.overlap, self.clock, self.poll = overlap, clock, poll
         self._created: dict[str, datetime] = {}
+        self.dismiss_resolutions, self.dismiss_labels = dismiss
+        self._me: set[str] | None = None
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -98,7 +112,8 @@ class Lifecycle:
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
         ids = self._fields()
-        raw = list(self.jira.activity_since(self.project, since, ["created", *sorted(ids.values())]))
+        raw = list(self.jira.activity_since(self.project, since, [
+            "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
         refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
         out: list[Activity] = []
@@ -114,6 +129,12 @@ class Lifecycle:
             ext, step = ref["ext"], ref.get("step")
             if step is None and f.get("created"):
                 self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
+            if step is None:
+                people = self._people(issue, ext, known, marks)
+                out.extend(people)
+                if any(a.kind == "dismiss" for a in people):
+                    marks[f"{issue['key']}:status"] = str((f.get("status") or {}).get("name") or "")
+                    continue  # a dismissal is not a resolution: the status path must not close it
             status = (f.get("status") or {}).get("name")
             when = _transition_time(issue, status) or stamp
             by = _transition_author(issue, status)
@@ -140,6 +161,59 @@ class Lifecycle:
             commit.cursors[ACTIVITY] = min(newest, now)
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    def _identity(self) -> set[str]:
+        """The connector's own Jira user (changes it made are not a person's)."""
+        if self._me is None:
+            me = self.jira.call("myself", self.jira.client.myself)
+            self._me = {str(me.get(k)).lower() for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
+        return self._me
+
+    def _person(self, user: dict[str, Any] | None) -> str | None:
+        """A Jira user as the rules name people: the e-mail when Jira shows one, else the e-mail
+        the connector looked the account id up for, else the account id (one place: i15)."""
+        if not user:
+            return None
+        email = str(user.get("emailAddress") or "").lower()
+        if email:
+            return email
+        ident = str(user.get("accountId") or user.get("name") or "")
+        if not ident:
+            return None
+        known = {v.decode(): k.decode() for k, v in self.store.r.hgetall(self.store.k.jira_users).items() if v}
+        return known.get(ident) or ident
+
+    def _people(self, issue: dict[str, Any], ext: str, known: dict[str, str],
+                marks: dict[str, str]) -> list[Activity]:
+        """What people (not the connector) changed on an epic, from its changelog, each once."""
+        f = issue.get("fields") or {}
+        out: list[Activity] = []
+        labels = [str(x) for x in f.get("labels") or []]
+        resolution = (f.get("resolution") or {}).get("name")
+        for h in (issue.get("changelog") or {}).get("histories") or []:
+            mark = f"{issue['key']}:history:{h.get('id')}"
+            if mark in known or not h.get("created"):
+                continue
+            marks[mark] = "1"
+            author = h.get("author") or {}
+            if {str(author.get(k)).lower() for k in ("accountId", "name", "emailAddress") if author.get(k)} \
+                    & self._identity():
+                continue
+            at, by = jira_time(h["created"]), self._person(author)
+            for item in h.get("items") or []:
+                name = item.get("field")
+                if name == "assignee":
+                    out.append(Activity(at=at, ext=ext, kind="assignee", by=by,
+                                        value=self._person(f.get("assignee"))))
+                elif name == "priority":
+                    out.append(Activity(at=at, ext=ext, kind="priority", by=by,
+                                        value=(f.get("priority") or {}).get("name") or item.get("toString")))
+                elif name in ("resolution", "labels") and is_dismissal(
+                        resolution, labels, resolutions=self.dismiss_resolutions, dismiss_labels=self.dismiss_labels):
+                    how = (f"resolution {resolution!r}" if resolution in self.dismiss_resolutions
+                           else "label " + ", ".join(x for x in labels if x in self.dismiss_labels))
+                    out.append(Activity(at=at, ext=ext, kind="dismiss", by=by, value=how))
+        return out
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -227,13 +301,57 @@ class Lifecycle:
                 out.append(decision)
         return out
 
+    def _count_dismissals(self, dismissed: list[LifecycleDecision]) -> None:
+        """Every trigger kind that fired counts one dismissal (Redis counters, the metric)."""
+        kinds: Counter[str] = Counter()
+        for d in dismissed:
+            kinds.update(dismissed_kinds(d.escalation))
+        if kinds:
+            pipe = self.store.r.pipeline()
+            for kind, n in kinds.items():
+                pipe.hincrby(f"{self.store.k.ns}:dismissed", kind, n)
+            pipe.execute()
+            incr(self.store.r, self.store.k.metrics, {f"dismissed|{k}": n for k, n in kinds.items()})
+
+    def _follow_plan_owners(self, before: dict[str, Escalation], after: dict[str, Escalation],
+                            moved: list[LifecycleDecision]) -> None:
+        """The old owner's open plan issues follow a reassignment (an assignee write per issue).
+
+        i11core: a write outside the outbox, idempotent (setting the same assignee twice is
+        harmless); to be carried as an intent ("assign plan issue") on the new write path.
+        """
+        done = ("done", "closed", "resolved")
+        marks = self.store.activity_marks()
+        for d in moved:
+            ext = d.escalation.id
+            steps = self.store.index(ext).get("steps") or {}
+            for step in moved_steps(before[ext], after[ext]):
+                info = steps.get(step.step)
+                if not info or str(marks.get(f"{info['key']}:status", "")).lower() in done:
+                    continue
+                ident = self.store.jira_user_ids([step.owner]).get(step.owner or "") if step.owner else None
+                if step.owner and not ident:
+                    ident = self.jira.account_id(step.owner)
+                    self.store.save_jira_user_ids({step.owner: ident})
+                person = None if not ident else ({"accountId": ident} if self.jira.cloud else {"name": ident})
+                self.jira.update(info["key"], {"assignee": person})
+
     def _on(self, act: Activity, esc: Escalation, ctx: Context) -> LifecycleDecision | None:
         if act.kind == "comment":
             return epic_comment(esc, act.at, act.by, ctx)
         if act.kind == "transition" and act.step:
             return subtask_transition(esc, act.step, act.at, act.by, ctx)
         if act.kind == "status" and act.status:
+            if esc.status == "Dismissed":
+                return None  # a dismissed epic's status is not a resolution
             return apply_epic_status(esc, act.status, act.at, act.fields, ctx)
+        if act.kind == "assignee" and esc.is_open:
+            return reassigned(esc, act.value, act.by, act.at, ctx)
+        if act.kind == "priority" and esc.is_open:
+            severity = severity_of_priority(act.value)
+            return priority_set(esc, severity, act.by, act.at, ctx) if severity else None
+        if act.kind == "dismiss":
+            return dismiss(esc, act.by, act.at, act.value or "closed as not an escalation", ctx)
         return None
 
     def _commit(self, decisions: list[LifecycleDecision], before: dict[str, Escalation],
@@ -255,6 +373,11 @@ class Lifecycle:
                     load[esc.owner] -= 1
             elif esc.is_open and not old.is_open and esc.owner:
                 load[esc.owner] += 1
+            elif esc.is_open and old.is_open and esc.owner != old.owner:  # reassigned by a person
+                if old.owner:
+                    load[old.owner] -= 1
+                if esc.owner:
+                    load[esc.owner] += 1
             states[account] = state
             commit.states[account] = state
             reasons = [r for d in decisions if d.escalation.id == ext for r in d.reasons]
@@ -266,6 +389,8 @@ class Lifecycle:
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         self.store.commit(commit)
+        self._count_dismissals([d for d in decisions if d.action == "dismiss"])
+        self._follow_plan_owners(before, after, [d for d in decisions if d.action == "reassign"])
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
                    and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
         checked = [x for x in changed if any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]

@@ -30,6 +30,10 @@ from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -100,7 +104,8 @@ class Runtime:
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
                          salesforce=self.salesforce,
                          overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
-                         poll=timedelta(seconds=s.poll_interval_seconds))
+                         poll=timedelta(seconds=s.poll_interval_seconds),
+                         dismiss=(_names(s.jira_dismiss_resolutions), _names(s.jira_dismiss_labels)))
 
     def learn(self) -> list:
         """The learning loop: open the action items systemic root causes call for."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from rules.config import CalendarConfig
 from rules.lifecycle.measures import resolution_days
+from rules.lifecycle.people import dismissal_fields
 from rules.models import Escalation, PlanStep
 from sync.crashpoints import crashpoint
 from sync.state import OutboxEntry, Store
@@ -115,6 +116,7 @@ def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfi
         "Concession_Given__c": bool(esc.concession_given),
         "Resolution_Summary__c": esc.resolution_summary or None,
     }
+    out.update(dismissal_fields(esc))  # i12: Dismissed_Trigger_Kinds__c
     if epic_key:
         out["Jira_Epic_Key__c"] = epic_key
     if calendar is not None:
@@ -324,8 +326,10 @@ class Writer:
             if idx.pop("created", False):
                 idx["shown"] = shown
             elif idx.get("shown") != shown:
-                self.jira.update(epic, {"summary": shown["summary"], "description": epic_description(esc),
-                                        "priority": {"name": shown["priority"]}})
+                update: dict[str, Any] = {"summary": shown["summary"], "description": epic_description(esc)}
+                if (idx.get("shown") or {}).get("priority") != shown["priority"]:  # i12: never re-send a person's
+                    update["priority"] = {"name": shown["priority"]}
+                self.jira.update(epic, update)
                 idx["shown"] = shown
                 if idx.get("commented") != entry.version and entry.reasons:
                     idx["commented"] = entry.version
