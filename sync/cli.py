@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync-once": ("sync.commands.sync_once", "run one full poll cycle synchronously and print a summary"),
     "run": ("sync.commands.run", "run the background service (worker and beat) on this machine"),
     "demo": ("sync.commands.demo", "run the whole service on a bundled example, with nothing configured"),
+    "preview": ("sync.commands.preview", "what going live would open, notify and call, read-only (writes nothing)"),
     "doctor": ("sync.commands.doctor", "check settings, credentials, objects, fields and issue types; say what to fix"),
     "status": ("sync.commands.status", "last cycles, cursor lag, open escalations, quota, queue depth"),
     "report": ("sync.commands.report", "print the monthly learning-loop review (Markdown; --html for a page)"),
