@@ -118,6 +118,16 @@ def dismiss_epic(sb: Sandbox, key: str, by: str, *, label: str | None = None,
                 item["toString"] = resolution
 
 
+def edit_record(sb: Sandbox, external_id: str, by: str, **fields: object) -> None:
+    """``by`` (a Salesforce user's e-mail) edits an ``Escalation__c`` record in the UI."""
+    with sb.lock:
+        row = next(r for r in sb.org.records["Escalation__c"].values() if r.get("External_Id__c") == external_id)
+        user = next((u for u in sb.org.records["User"].values() if str(u.get("Email", "")).lower() == by.lower()), None)
+        row.update(fields)
+        sb.org.touch("Escalation__c", row)
+        row["LastModifiedById"] = user["Id"] if user else row["LastModifiedById"]
+
+
 SCRIPT = [
     Step(12, "a customer threatens to cancel over an SSO outage",
          _ticket("SUP-9001", "ops@umbrella.example", "SSO login failing for everyone",

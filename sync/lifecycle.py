@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from simple_salesforce.format import format_soql
+
 from connectors.jira_tickets import jira_time
+from connectors.salesforce import sf_datetime
 from rules.config import RulesConfig
 from rules.directory import Directory
 from rules.lifecycle import (
@@ -57,6 +60,7 @@ from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
 ACTIVITY = "jira.escalations"
+RECORDS = "salesforce.escalations"
 FIRST_STATUSES = ("To Do", "Open", "Backlog")
 
 
@@ -236,6 +240,8 @@ class Lifecycle:
             if decision is not None and decision.action != "ignored":
                 escalations[act.ext] = decision.escalation
                 decisions.append(decision)
+        decided = {d.escalation.id for d in decisions}
+        decisions.extend(self._record_edits(now, escalations, decided, ctx, commit))
         decisions.extend(self._shown(escalations, ctx))
         for ext, esc in list(escalations.items()):
             if esc.is_open and esc.resolved_at is None and esc.shown_at is not None:
@@ -253,6 +259,96 @@ class Lifecycle:
                                       "reasons": list(d.reasons)})
             log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
         return summary
+
+    def _record_edits(self, now: datetime, escalations: dict[str, Escalation], decided: set[str],
+                      ctx: Context, commit: CycleCommit) -> list[LifecycleDecision]:
+        """A person's edits of the record's owner or status: the escalation and the epic follow.
+
+        One query a watch (records changed since the cursor). A record that differs from the
+        escalation as last written, with nothing of it still waiting in the outbox, was edited
+        by someone else. Owner: followed, and the epic's assignee set to match. Status: the
+        epic's status is the truth, so a status the epic also changed in this pass is ignored
+        (the record is written back from the epic); otherwise the epic is moved to match, and
+        the next read of the epic brings the record along (Dismissed: dismissed, labelled).
+        An escalation the epic changed in this same pass is left alone: the epic wins, and the
+        record is written from it.
+        """
+        if self.salesforce is None:
+            return []
+        cursor = self.store.cursor(RECORDS)
+        if cursor is None:
+            commit.cursors[RECORDS] = now  # nothing before the first watch was a person's edit of ours
+            return []
+        soql = format_soql("SELECT External_Id__c, Owner_Email__c, Status__c, LastModifiedById, SystemModstamp "
+                           "FROM Escalation__c WHERE SystemModstamp > {}", cursor - self.overlap)
+        rows = list(self.salesforce.query("escalation edits", soql))
+        newest = max([cursor, *(t for r in rows if (t := sf_datetime(r.get("SystemModstamp"))))])
+        commit.cursors[RECORDS] = min(newest, now)
+        pending = self.store.outbox_entries(r.get("External_Id__c") for r in rows if r.get("External_Id__c"))
+        out: list[LifecycleDecision] = []
+        for row in rows:
+            ext = str(row.get("External_Id__c") or "")
+            known = escalations.get(ext) or self.store.escalations([ext]).get(ext)
+            if not known or ext in pending or ext in decided or not known.is_open:
+                continue
+            escalations.setdefault(ext, known)
+            esc = escalations[ext]
+            at = sf_datetime(row.get("SystemModstamp")) or now
+            by = f"Salesforce user {row.get('LastModifiedById') or 'unknown'}"
+            owner = str(row.get("Owner_Email__c") or "").lower() or None
+            if owner != (esc.owner or None):
+                moved = reassigned(esc, owner, by, at, ctx)
+                if moved is not None:
+                    escalations[ext] = esc = moved.escalation
+                    out.append(moved)
+                    self._assign_epic(ext, owner)
+            status = row.get("Status__c")
+            if status and status != esc.status:
+                if status == "Dismissed":
+                    gone = dismiss(esc, by, at, "status Dismissed on the record", ctx)
+                    if gone is not None:
+                        escalations[ext] = gone.escalation
+                        out.append(gone)
+                        self._label_epic(ext, self.dismiss_labels[0] if self.dismiss_labels else None)
+                else:
+                    self._move_epic(ext, status, ctx)
+        return out
+
+    def _epic_key(self, ext: str) -> str | None:
+        return self.store.index(ext).get("epic")
+
+    def _assign_epic(self, ext: str, owner: str | None) -> None:
+        """The epic's assignee follows a record owner a person set (a write outside the outbox)."""
+        epic = self._epic_key(ext)
+        if not epic:
+            return
+        ident = self.store.jira_user_ids([owner]).get(owner) if owner else None
+        if owner and not ident:
+            ident = self.jira.account_id(owner)
+            self.store.save_jira_user_ids({owner: ident})
+        self.jira.update(epic, {"assignee": None if not ident else (
+            {"accountId": ident} if self.jira.cloud else {"name": ident})})
+
+    def _label_epic(self, ext: str, label: str | None) -> None:
+        epic = self._epic_key(ext)
+        if epic and label:
+            self.jira.send("label epic", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": label}]}})
+
+    def _move_epic(self, ext: str, record_status: str, ctx: Context) -> None:
+        """Transition the epic to a Jira status that maps to the record status a person set."""
+        epic = self._epic_key(ext)
+        wanted = [name for name, status in ctx.cfg.status.epic_to_record.items() if status == record_status]
+        if not epic or not wanted:
+            return
+        moves = self.jira.call("transitions", lambda: self.jira.client.transitions(epic))
+        for name in wanted:
+            move = next((t for t in moves if str((t.get("to") or {}).get("name", "")).lower() == name.lower()), None)
+            if move is not None:
+                self.jira.call("transition", lambda m=move: self.jira.client.transition_issue(epic, m["id"]))
+                log.info("epic %s moved to %s: the record's status was set to %s by a person", epic, name,
+                         record_status)
+                return
+        log.warning("epic %s: no transition to a status meaning %s (%s)", epic, record_status, ", ".join(wanted))
 
     def _shown(self, escalations: dict[str, Escalation], ctx: Context) -> list[LifecycleDecision]:
         """Learn when each new escalation's epic was created (its clocks may start then).

@@ -7,8 +7,10 @@ nothing back.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rules.models import Comment, Person
-from sandbox.life import dismiss_epic, reassign_epic, set_epic_priority
+from sandbox.life import dismiss_epic, edit_record, reassign_epic, set_epic_priority
 from sandbox.server import Sandbox
 from sync.runtime import Runtime
 from tests.golive.test_first_cycle import go_live, runtime_on
@@ -130,3 +132,41 @@ def test_a_label_dismisses_too_and_new_evidence_after_it_opens_a_new_escalation(
     assert sorted(e.status for e in mine) == ["Dismissed", "Open"]
     fresh = next(e for e in mine if e.status == "Open")
     assert all(t.at > rt.store.escalations([esc.id])[esc.id].dismissed_at for t in fresh.triggers)
+
+
+def test_a_person_editing_the_record_owner_and_status_moves_the_epic(any_sandbox, redis_url):
+    sb = any_sandbox
+    rt = started(sb, redis_url)
+    sb.clock.advance(30)
+    rt.watch()  # the records' cursor starts here
+    esc = some_open(rt)
+    new = "kai@vendor.example" if esc.owner != "kai@vendor.example" else "lee@vendor.example"
+    edit_record(sb, esc.id, DIRECTOR, Owner_Email__c=new)
+    sb.clock.advance(30)
+    rt.watch()
+    after = rt.store.escalations([esc.id])[esc.id]
+    assert after.owner == new
+    assert epic_of(sb, rt, esc.id).assignee == sb.site.find_user(new).account_id
+    edit_record(sb, esc.id, DIRECTOR, Status__c="In Progress")
+    sb.clock.advance(30)
+    rt.watch()
+    assert epic_of(sb, rt, esc.id).status == "In Progress"
+    sb.clock.advance(30)
+    rt.watch()
+    assert rt.store.escalations([esc.id])[esc.id].status == "In Progress"
+    assert record_of(sb, esc.id)["Status__c"] == "In Progress"
+
+
+def test_an_idle_cycle_stays_within_two_salesforce_and_two_jira_data_calls(sandbox, redis_url):
+    sb = sandbox
+    rt = started(sb, redis_url)
+    for _ in range(2):
+        sb.clock.advance(30)
+        rt.cycle()
+        rt.watch()
+    sb.clear_requests()
+    sb.clock.advance(30)
+    rt.cycle()
+    rt.watch()
+    data = Counter(e["system"] for e in sb.requests(bodies=False) if "oauth2" not in e["path"])
+    assert data["salesforce"] <= 2 and data["jira"] <= 2, sb.requests(bodies=False)
