@@ -115,3 +115,23 @@ def digest_event(history: Sequence[Escalation], at: datetime) -> NotifyEvent:
     digest = hashlib.sha1("|".join(sorted(e.id for e in history)).encode()).hexdigest()[:12]
     return NotifyEvent("go_live_digest", lead, reasons=lines, roles=(), epic_key=None,  # type: ignore[arg-type]
                        key=f"go-live-digest|{at:%Y%m%dT%H%M%SZ}|{digest}")
+
+
+def go_live_status(store: Store) -> dict[str, Any]:
+    """For ``status``: when the connector went live, with which choice, and what it skipped."""
+    raw = {k.decode(): v.decode() for k, v in store.r.hgetall(golive_key(store)).items()}
+    return {"go_live": {"at": raw.get("at"), "choice": raw.get("choice")},
+            "skipped_at_go_live": sorted(skipped(store).values(), key=lambda e: (e["severity"], e["account_name"]))}
+
+
+def print_go_live(status: dict[str, Any]) -> None:
+    info = status.get("go_live") or {}
+    if not info.get("at"):
+        print("go-live: not yet (the first cycle records it)")
+        return
+    listed = status.get("skipped_at_go_live") or []
+    print(f"went live {info['at']} with GO_LIVE={info.get('choice')}; "
+          f"{len(listed)} escalation(s) found in history skipped")
+    for e in listed:
+        print(f"  skipped: {e['account_name']} {e['severity']} tier {e['tier']} owner {e['owner'] or '-'} "
+              f"opened {e['opened']} ({', '.join(e['triggers'])})")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
+from sync.golive import go_live_status, print_go_live  # i12: the go-live lines
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
         "queue_depth": store.r.llen(queue),
         "salesforce_quota": quota,
         "counters": store.stats(),
+        **go_live_status(store),  # i12
     }
 
 
@@ -66,4 +68,5 @@ def run(args: argparse.Namespace) -> int:
     q = status["salesforce_quota"]
     print(f"salesforce quota: {q['used']} of {q['total']} used" if q else "salesforce quota: not known yet")
     print(f"queue depth: {status['queue_depth']}, pending writes: {status['pending_writes']}")
+    print_go_live(status)  # i12
     return 0

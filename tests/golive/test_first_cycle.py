@@ -125,3 +125,17 @@ def test_notify_tells_each_escalation_but_breaches_nothing_in_the_first_minute(s
     assert sum(len(e.breaches) for e in rt.store.escalations().values()) == 0
     severe = [e for e in rt.store.escalations().values() if e.severity.label in ("SEV-1", "SEV-2")]
     assert kinds.count("new_escalation") == len(severe)
+
+
+def test_status_lists_what_skip_left_out(sandbox, redis_url, monkeypatch, capsys):
+    from sync.cli import main
+
+    rt = runtime_on(sandbox, redis_url, go_live="skip")
+    go_live(sandbox, rt, watches=0)
+    for name, value in {**sandbox.env(), "REDIS_URL": redis_url}.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    text = capsys.readouterr().out
+    assert "with GO_LIVE=skip" in text
+    assert text.count("  skipped: ") == len(skipped(rt.store)) >= 5
