@@ -1,8 +1,9 @@
 """A living sandbox for the demo: the world keeps changing the way a real org and site do.
 
 A script of steps, each at an offset from the start: new tickets that escalate, a health score
-that drops, an owner acknowledging an escalation on its epic, a tier-raising legal threat, an
-epic resolved with a root cause. Each step goes through the same paths the admin surface uses,
+that drops, an owner acknowledging an escalation on its epic, a tier-raising legal threat, a
+director reassigning an epic, an epic resolved with a root cause, a false alarm dismissed.
+Each step goes through the same paths the admin surface uses,
 so the connector sees ordinary API data.
 """
 
@@ -128,6 +129,31 @@ def edit_record(sb: Sandbox, external_id: str, by: str, **fields: object) -> Non
         row["LastModifiedById"] = user["Id"] if user else row["LastModifiedById"]
 
 
+DIRECTOR = "rosa@vendor.example"
+
+
+def _open_epics(sb: Sandbox) -> list[dict]:
+    return [e for e in _epics(sb) if e["status"] in ("To Do", "Open", "In Progress") and e["assignee"]]
+
+
+def _reassign(sb: Sandbox) -> bool:
+    """The director hands an escalation to the other manager (the connector must follow)."""
+    for epic in [e for e in _open_epics(sb) if not e["comments"]]:
+        to = "kai@vendor.example" if epic["assignee"] != "kai@vendor.example" else "lee@vendor.example"
+        reassign_epic(sb, epic["key"], to, by=DIRECTOR)
+        return True
+    return False
+
+
+def _dismiss(sb: Sandbox) -> bool:
+    """The director closes a false alarm as Won't Do (the connector must not reopen it)."""
+    for epic in reversed(_open_epics(sb)):
+        if not epic["comments"]:
+            dismiss_epic(sb, epic["key"], by=DIRECTOR)
+            return True
+    return False
+
+
 SCRIPT = [
     Step(12, "a customer threatens to cancel over an SSO outage",
          _ticket("SUP-9001", "ops@umbrella.example", "SSO login failing for everyone",
@@ -139,7 +165,9 @@ SCRIPT = [
          _ticket("SUP-9002", "kim@acme.example", "Formal notice",
                  "Our counsel is preparing legal action over the failed exports.", priority="High",
                  components=["Reporting"])),
+    Step(54, "a director reassigns an epic to the other manager: the owner follows", _reassign),
     Step(66, "an escalation is resolved with a root cause", _resolve),
+    Step(76, "a director closes a false alarm as Won't Do: dismissed, never reopened", _dismiss),
     Step(84, "three tickets on one issue in a week",
          _ticket("SUP-9003", "it@bluthcompany.example", "Invoice export broken",
                  "The invoice export fails again.", components=["Billing"])),

@@ -476,7 +476,8 @@ class Lifecycle:
                     load[esc.owner] += 1
             states[account] = state
             commit.states[account] = state
-            reasons = [r for d in decisions if d.escalation.id == ext for r in d.reasons]
+            # "shown" is bookkeeping: on the epic's timeline, never a comment (watchers get an e-mail per comment)
+            reasons = [r for d in decisions if d.escalation.id == ext and d.action != "shown" for r in d.reasons]
             comments = [[d.key, d.comment] for d in decisions if d.escalation.id == ext and d.comment]
             entry = pending.get(ext)
             commit.outbox[ext] = OutboxEntry(
