@@ -134,7 +134,7 @@ class Lifecycle:
             if step is None and f.get("created"):
                 self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
             if step is None:
-                people = self._people(issue, ext, known, marks)
+                people = self._people_changes(issue, ext, known, marks)
                 out.extend(people)
                 if any(a.kind == "dismiss" for a in people):
                     marks[f"{issue['key']}:status"] = str((f.get("status") or {}).get("name") or "")
@@ -187,7 +187,7 @@ class Lifecycle:
         known = {v.decode(): k.decode() for k, v in self.store.r.hgetall(self.store.k.jira_users).items() if v}
         return known.get(ident) or ident
 
-    def _people(self, issue: dict[str, Any], ext: str, known: dict[str, str],
+    def _people_changes(self, issue: dict[str, Any], ext: str, known: dict[str, str],
                 marks: dict[str, str]) -> list[Activity]:
         """What people (not the connector) changed on an epic, from its changelog, each once."""
         f = issue.get("fields") or {}
