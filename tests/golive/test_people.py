@@ -170,3 +170,26 @@ def test_an_idle_cycle_stays_within_two_salesforce_and_two_jira_data_calls(sandb
     rt.watch()
     data = Counter(e["system"] for e in sb.requests(bodies=False) if "oauth2" not in e["path"])
     assert data["salesforce"] <= 2 and data["jira"] <= 2, sb.requests(bodies=False)
+
+
+def test_watchers_and_labels_people_add_are_never_removed(sandbox, redis_url):
+    sb = sandbox
+    rt = started(sb, redis_url)
+    esc = some_open(rt)
+    epic = rt.store.index(esc.id)["epic"]
+    with sb.lock:
+        issue = sb.site.issue(epic)
+        issue.labels = [*issue.labels, "customer-call-friday"]
+        watcher = sb.site.find_user("max@vendor.example").account_id
+        issue.watchers = [*getattr(issue, "watchers", []), watcher]
+    domain = rt.store.accounts()[esc.account].domains[0]
+    sb.add_ticket({"key": "SUP-8301", "summary": "Still broken", "priority": "Highest",
+                   "description": "Production down again; we will cancel.",
+                   "reporter": {"email": f"ops@{domain}", "customer": True}})
+    for _ in range(2):
+        sb.clock.advance(60)
+        rt.cycle()
+        rt.watch()
+    issue = sb.jira_issue(epic)
+    assert "customer-call-friday" in issue.labels and watcher in issue.watchers
+    assert esc.id in issue.labels and "escalation-sync" in issue.labels
