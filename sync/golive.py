@@ -45,14 +45,22 @@ def go_live_at(store: Store) -> datetime | None:
     return datetime.fromisoformat(raw.decode()) if raw else None
 
 
-def begin_cycle(store: Store, now: datetime, choice: GoLive) -> datetime:
-    """Record the go-live on the first cycle (once: HSETNX); every later cycle just reads it."""
-    if store.r.hsetnx(golive_key(store), "at", now.isoformat()):
+def begin_cycle(store: Store, now: datetime, choice: GoLive, dry_run: bool = False) -> tuple[datetime, bool]:
+    """Record the go-live on the first cycle that writes (once: HSETNX); later cycles read it.
+
+    Returns the go-live moment and whether this cycle is the go-live. A dry run writes
+    nothing, so it is never the go-live: it decides as if it were, at ``now``.
+    """
+    if dry_run:
+        found = go_live_at(store)
+        return (found, False) if found else (now, True)
+    first = bool(store.r.hsetnx(golive_key(store), "at", now.isoformat()))
+    if first:
         store.r.hset(golive_key(store), "choice", choice)
         log.info("going live at %s with GO_LIVE=%s", now.isoformat(), choice)
     found = go_live_at(store)
     assert found is not None
-    return found
+    return found, first
 
 
 def skipped(store: Store) -> dict[str, dict[str, Any]]:
@@ -63,9 +71,9 @@ def skipped(store: Store) -> dict[str, dict[str, Any]]:
 class GoLiveGate:
     """One cycle's go-live treatment: what is held back before the flush, what is told after."""
 
-    def __init__(self, store: Store, choice: GoLive, poll: timedelta, now: datetime):
-        self.store, self.choice, self.poll = store, choice, poll
-        self.at = begin_cycle(store, now, choice)
+    def __init__(self, store: Store, choice: GoLive, poll: timedelta, now: datetime, dry_run: bool = False):
+        self.store, self.choice, self.poll, self.dry_run = store, choice, poll, dry_run
+        self.at, self.first = begin_cycle(store, now, choice, dry_run)
         self.history: list[Escalation] = []
 
     def is_history(self, esc: Escalation) -> bool:
@@ -73,15 +81,20 @@ class GoLiveGate:
 
     def hold_back(self, made: Sequence[Any]) -> list[str]:
         """Before the flush: with ``skip``, take history escalations out of the outbox and the watch."""
-        opened = [d.escalation for d in made if d.action == "open" and self.is_history(d.escalation)]
-        self.history = opened
-        if self.choice != "skip":
+        final = {d.escalation.id: d.escalation for d in made}
+        opened = {d.escalation.id for d in made if d.action == "open" and self.is_history(d.escalation)}
+        if self.first and not self.dry_run:  # decided by dry runs before, never written: also history
+            for ext, entry in self.store.outbox().items():
+                if ext not in final and self.is_history(entry.escalation) and not self.store.index(ext).get("record"):
+                    final[ext] = entry.escalation
+                    opened.add(ext)
+        self.history = [final[x] for x in sorted(opened)]
+        if self.choice != "skip" or self.dry_run:
             return []
         held = []
         already = skipped(self.store)
-        for d in made:
-            esc = d.escalation
-            if not ((d.action == "open" and self.is_history(esc)) or esc.id in already):
+        for esc in final.values():
+            if not (esc.id in opened or esc.id in already):
                 continue
             if not skipped_still(esc, self.at, self.poll):
                 continue  # new evidence after go-live: judged (and written) as new
@@ -99,9 +112,18 @@ class GoLiveGate:
         return held
 
     def notifications(self, events: Iterable[NotifyEvent]) -> list[NotifyEvent]:
-        """After the flush: drop what the choice silences, add the digest (``quiet``)."""
+        """After the flush: drop what the choice silences, add the digest (``quiet``).
+
+        A dry run notifies nobody (a message is a write): it logs what it would send.
+        """
         silenced = {e.id for e in self.history if not treatment(self.choice, True).notify}
         out = [e for e in events if e.escalation.id not in silenced]
+        if self.dry_run:
+            for e in out:
+                log.info("dry run: would notify %s about %s", e.kind, e.escalation.id)
+            if self.choice == "quiet" and self.history:
+                log.info("dry run: would send one go-live digest listing %d escalation(s)", len(self.history))
+            return []
         if self.choice == "quiet" and self.history:
             out.append(digest_event(self.history, self.at))
         return out

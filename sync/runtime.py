@@ -146,7 +146,7 @@ class Runtime:
         """One full cycle: poll and decide, write what was decided, then notify."""
         self.poller.cfg = self.rules
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
-                          self.clock())  # i12: the go-live choice (sync/golive.py)
+                          self.clock(), dry_run=self.settings.dry_run)  # i12: the go-live choice (sync/golive.py)
         try:
             summary = self.poller.cycle()
             gate.hold_back(summary.made)

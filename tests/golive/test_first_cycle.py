@@ -139,3 +139,22 @@ def test_status_lists_what_skip_left_out(sandbox, redis_url, monkeypatch, capsys
     text = capsys.readouterr().out
     assert "with GO_LIVE=skip" in text
     assert text.count("  skipped: ") == len(skipped(rt.store)) >= 5
+
+
+@pytest.mark.parametrize("choice", ["quiet", "skip"])
+def test_a_dry_run_first_is_not_the_go_live_and_notifies_nobody(sandbox, redis_url, choice):
+    dry = runtime_on(sandbox, redis_url, dry_run=True, go_live=choice)
+    told: list[NotifyEvent] = []
+    dry.cycle(notify=told.append)
+    dry.cycle(notify=told.append)
+    assert told == [] and go_live_at(dry.store) is None and sandbox.escalations() == []
+    sandbox.clock.advance(300)
+    live = runtime_on(sandbox, redis_url, go_live=choice)
+    live.cycle(notify=told.append)
+    assert go_live_at(live.store) is not None
+    decided = live.store.escalations()
+    if choice == "quiet":
+        assert [e.kind for e in told] == ["go_live_digest"] and len(told[0].reasons) == len(decided) + 1
+        assert len(sandbox.escalations()) == len(decided)
+    else:
+        assert told == [] and sandbox.escalations() == [] and len(skipped(live.store)) == len(decided)
