@@ -115,6 +115,7 @@ class Lifecycle:
     def _activity(self, now: datetime, commit: CycleCommit) -> list[Activity]:
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
+        self._created = {}  # this read's epics only (a long-lived worker must not accumulate them)
         ids = self._fields()
         raw = list(self.jira.activity_since(self.project, since, [
             "created", "assignee", "priority", "resolution", *sorted(ids.values())]))

@@ -5,8 +5,9 @@ there is the truth the connector follows:
 
 * **reassigns** the epic: the escalation's owner becomes the new assignee; plan steps that
   were the old owner's follow; the connector never assigns it back. The timeline names who.
-* **changes its priority**: the severity follows (and the SLA deadlines with it, from that
-  moment, like any severity change). The connector raises it again only on evidence that
+* **changes its priority**: the severity follows, and the SLA deadlines with it: a raise
+  shortens them from that moment (like any raise); a lowering makes them the new severity's
+  from opening (breaches already acted on stay on record). The connector raises it again only on evidence that
   arrives after the change (``severity_set_at``; :mod:`rules.escalation` reads it), and says
   so in the epic comment it posts with every update.
 * **closes it as not an escalation** (a resolution such as ``Won't Do``, or a label such as
@@ -82,9 +83,11 @@ def priority_set(esc: Escalation, severity: Severity, by: str | None, at: dateti
         return None
     note = (f"Severity {esc.severity.label} -> {severity.label} (priority set on the epic by {_who(by)}); "
             f"raised again only on new evidence")
-    new = esc.model_copy(update={
-        "severity": severity, "severity_set_at": at,
-        "severity_history": esc.severity_history + (SeverityChange(at=at, severity=severity),)})
+    if severity < esc.severity:  # raised: the shorter deadlines count from the raise, as any raise
+        history = esc.severity_history + (SeverityChange(at=at, severity=severity),)
+    else:  # lowered: the person says what it is, so the deadlines are the new severity's from opening
+        history = (SeverityChange(at=esc.opened, severity=severity),)
+    new = esc.model_copy(update={"severity": severity, "severity_set_at": at, "severity_history": history})
     return LifecycleDecision(action="severity", escalation=with_notes(new, at, [note]), reasons=(note,),
                              key=f"{esc.id}:severity:{at:%Y%m%dT%H%M%SZ}")
 

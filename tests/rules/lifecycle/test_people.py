@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from rules.escalation import escalate
 from rules.lifecycle.accounts import file_in_state
+from rules.lifecycle.deadlines import acknowledge_due
 from rules.lifecycle.people import (
     dismiss,
     dismissal_fields,
@@ -16,6 +17,7 @@ from rules.lifecycle.people import (
     reassigned,
     severity_of_priority,
 )
+from rules.lifecycle.sla import sla_watch
 from rules.models import PlanStep, Severity, Trigger
 from rules.state import AccountState
 from tests.rules.lifecycle.world import DANA, LEE, at, ctx, esc, opened_by_replay
@@ -45,6 +47,16 @@ def test_a_priority_set_by_a_person_moves_the_severity_and_its_deadlines_from_th
     assert new.severity == Severity.SEV1 and new.severity_set_at == at(hours=2)
     assert new.severity_history[-1].at == at(hours=2)
     assert priority_set(new, Severity.SEV1, None, at(hours=3), CTX) is None
+    assert acknowledge_due(new, CTX.cfg) == at(hours=1)  # the earlier deadline of a raise stands
+
+
+def test_a_priority_lowered_by_a_person_relaxes_the_deadlines_to_the_new_severity():
+    e = esc(Severity.SEV2)
+    assert acknowledge_due(e, CTX.cfg) == at(hours=1)
+    lowered = priority_set(e, Severity.SEV4, "rosa@vendor.example", at(minutes=30), CTX)
+    assert lowered is not None
+    assert acknowledge_due(lowered.escalation, CTX.cfg) == at(hours=24)
+    assert sla_watch(lowered.escalation, at(hours=2), CTX) is None
     assert severity_of_priority("Highest") == Severity.SEV1 and severity_of_priority("Nonsense") is None
 
 
