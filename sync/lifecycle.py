@@ -371,7 +371,7 @@ class Lifecycle:
                 created = jira_time(stamp) if stamp else None
             if created is None:
                 continue
-            decision = became_visible(esc, created, self.poll, ctx, go_live)
+            decision = became_visible(esc, created, self.poll, ctx, go_live, latency=self.poll + self.overlap)
             if decision is not None:
                 escalations[ext] = decision.escalation
                 out.append(decision)

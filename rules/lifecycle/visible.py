@@ -39,7 +39,7 @@ def found_in_history(opened: datetime, go_live: datetime, poll: timedelta) -> bo
 
 
 def became_visible(esc: Escalation, shown: datetime, poll: timedelta, ctx: Context,
-                   go_live: datetime | None = None) -> LifecycleDecision | None:
+                   go_live: datetime | None = None, latency: timedelta | None = None) -> LifecycleDecision | None:
     """Record when the escalation's epic was created, and start its clocks then if it is late.
 
     Args:
@@ -48,6 +48,9 @@ def became_visible(esc: Escalation, shown: datetime, poll: timedelta, ctx: Conte
         poll: the poll interval: a gap up to this long is latency, not history.
         ctx: config and directory (the plan's due dates are recomputed from the new start).
         go_live: the first cycle's start, when known: marks ``found_in_history``.
+        latency: how late an epic may come and still be news, not history (default ``poll``;
+            the shell passes the poll interval plus the cursor overlap: a ticket is seen within
+            one poll, or one overlap when Jira indexed it late, and its epic seconds after).
 
     Returns:
         None when ``shown_at`` is already recorded; else a ``shown`` decision. When the epic
@@ -60,7 +63,7 @@ def became_visible(esc: Escalation, shown: datetime, poll: timedelta, ctx: Conte
     if go_live is not None and found_in_history(esc.opened, go_live, poll):
         update["found_in_history"] = True
     notes: list[str] = []
-    late = shown - esc.opened > poll
+    late = shown - esc.opened > (poll if latency is None else latency)
     if late:
         update["clocks_from"] = shown
         notes.append(f"{FOUND_MARK}: opened {stamp(esc.opened)}, first shown {stamp(shown)}; "

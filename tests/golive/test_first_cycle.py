@@ -158,3 +158,24 @@ def test_a_dry_run_first_is_not_the_go_live_and_notifies_nobody(sandbox, redis_u
         assert len(sandbox.escalations()) == len(decided)
     else:
         assert told == [] and sandbox.escalations() == [] and len(skipped(live.store)) == len(decided)
+
+
+def test_after_go_live_a_ticket_seen_a_poll_late_keeps_the_exact_minute_boundary(sandbox, redis_url):
+    rt = runtime_on(sandbox, redis_url)
+    go_live(sandbox, rt, watches=1)
+    ticket = sandbox.add_ticket({"key": "SUP-8401", "summary": "Integration blocked", "priority": "High",
+                                 "description": "Our sync is blocked; we may cancel.",
+                                 "reporter": {"email": "ops@umbrella.example", "customer": True}})
+    sandbox.clock.advance(POLL + 30)  # the poll sees it 90 s late, the epic comes seconds after
+    rt.cycle()
+    sandbox.clock.advance(5)
+    rt.watch()
+    esc = next(e for e in rt.store.escalations().values() if "SUP-8401" in e.tickets)
+    assert esc.clocks_from is None and esc.shown_at is not None and not esc.found_in_history
+    assert abs(esc.opened - ticket.created) < timedelta(seconds=1)
+    sandbox.clock.set(esc.opened + timedelta(minutes=59))
+    rt.watch()
+    assert rt.store.escalations([esc.id])[esc.id].breaches == ()
+    sandbox.clock.set(esc.opened + timedelta(hours=1))
+    rt.watch()
+    assert [b.due for b in rt.store.escalations([esc.id])[esc.id].breaches] == [esc.opened + timedelta(hours=1)]
