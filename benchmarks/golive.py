@@ -99,7 +99,7 @@ def main() -> int:
         "book": args.book, "go_live": args.go_live or "(default)", "seconds": args.seconds, "flavour": args.flavour,
         "escalations": len(escalations), "breaches": sum(len(e.breaches) for e in escalations.values()),
         "tiers": {str(k): v for k, v in sorted(tiers.items())},
-        "epics": len(sandbox.escalations()),
+        "records": len(sandbox.escalations()),
         "notifications": len(Hooks.received), "by_kind": dict(Counter(kind_of(t) for t in Hooks.received)),
         "log": log.name,
     }
