@@ -5,13 +5,16 @@ Every minute (a beat task, under the same lock as the poll cycle):
 1. read what changed on the connector's own Jira issues since the cursor: epic comments
    (the owner's acknowledge and update), plan-issue transitions (``intake`` leaving its first
    status acknowledges, ``customer_update`` moving is an update), the epic's status and its
-   root-cause / concession fields;
-2. turn each into a pure :mod:`rules.lifecycle` decision, in time order;
-3. run the SLA watch over every open escalation at ``now``;
+   root-cause / concession fields; and what people changed on the epics and the records
+   (:mod:`sync.people`: a reassignment, a priority, a dismissal, a record's owner or status);
+2. turn each into a pure :mod:`rules.lifecycle` decision, in time order; learn when each new
+   escalation's epic was created (its SLA clocks may start then: :mod:`rules.lifecycle.visible`);
+3. run the SLA watch over every open escalation whose epic exists, at ``now``;
 4. commit the new escalations, account states and owners' loads with the cursor in one
    transaction, through the same outbox the poll cycle uses, then notify.
 
-Nothing here writes to Salesforce or Jira: :mod:`sync.writes` does, idempotently.
+Nothing here writes to Salesforce or Jira: :mod:`sync.writes` does, idempotently (except the
+few writes following a person needs, in :mod:`sync.people`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from simple_salesforce.format import format_soql
-
 from connectors.jira_tickets import jira_time
-from connectors.salesforce import sf_datetime
 from rules.config import RulesConfig
 from rules.directory import Directory
 from rules.lifecycle import (
@@ -43,9 +43,6 @@ from rules.lifecycle import (
 )
 from rules.lifecycle.people import (
     dismiss,
-    dismissed_kinds,
-    is_dismissal,
-    moved_steps,
     priority_set,
     reassigned,
     severity_of_priority,
@@ -55,27 +52,12 @@ from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
 from sync.golive import go_live_at
-from sync.observe import incr
+from sync.people import Activity, PeopleOnTheEpic
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
 ACTIVITY = "jira.escalations"
-RECORDS = "salesforce.escalations"
 FIRST_STATUSES = ("To Do", "Open", "Backlog")
-
-
-@dataclass
-class Activity:
-    """One thing that happened on a connector-made issue."""
-
-    at: datetime
-    ext: str
-    kind: str  # "comment" | "transition" | "status" | "assignee" | "priority" | "dismiss"
-    step: str | None = None
-    by: str | None = None
-    status: str | None = None
-    fields: EpicFields = field(default_factory=EpicFields)
-    value: str | None = None  # the new assignee (a person) or priority name; how it was dismissed
 
 
 @dataclass
@@ -91,7 +73,7 @@ def account_of_id(ext: str) -> str:
     return ext[4:-17]
 
 
-class Lifecycle:
+class Lifecycle(PeopleOnTheEpic):
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
                  salesforce: Any = None,
                  field_names: dict[str, str] | None = None, clock: Callable[[], datetime],
@@ -167,61 +149,6 @@ class Lifecycle:
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
 
-    def _identity(self) -> set[str]:
-        """The connector's own Jira user (changes it made are not a person's)."""
-        if self._me is None:
-            me = self.jira.call("myself", self.jira.client.myself)
-            self._me = {str(me.get(k)).lower() for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
-        return self._me
-
-    def _person(self, user: dict[str, Any] | None) -> str | None:
-        """A Jira user as the rules name people: the e-mail when Jira shows one, else the e-mail
-        the connector looked the account id up for, else the account id (one place: i15)."""
-        if not user:
-            return None
-        email = str(user.get("emailAddress") or "").lower()
-        if email:
-            return email
-        ident = str(user.get("accountId") or user.get("name") or "")
-        if not ident:
-            return None
-        known = {v.decode(): k.decode() for k, v in self.store.r.hgetall(self.store.k.jira_users).items() if v}
-        return known.get(ident) or ident
-
-    def _people_changes(self, issue: dict[str, Any], ext: str, known: dict[str, str],
-                marks: dict[str, str]) -> list[Activity]:
-        """What people (not the connector) changed on an epic, from its changelog, each once."""
-        f = issue.get("fields") or {}
-        out: list[Activity] = []
-        labels = [str(x) for x in f.get("labels") or []]
-        resolution = (f.get("resolution") or {}).get("name")
-        for h in (issue.get("changelog") or {}).get("histories") or []:
-            mark = f"{issue['key']}:history:{h.get('id')}"
-            if mark in known or not h.get("created"):
-                continue
-            marks[mark] = "1"
-            author = h.get("author") or {}
-            if {str(author.get(k)).lower() for k in ("accountId", "name", "emailAddress") if author.get(k)} \
-                    & self._identity():
-                continue
-            at, by = jira_time(h["created"]), self._person(author)
-            for item in h.get("items") or []:
-                name = item.get("field")
-                if name == "assignee":
-                    out.append(Activity(at=at, ext=ext, kind="assignee", by=by,
-                                        value=self._person(f.get("assignee"))))
-                elif name == "priority":
-                    out.append(Activity(at=at, ext=ext, kind="priority", by=by,
-                                        value=(f.get("priority") or {}).get("name") or item.get("toString")))
-                elif name in ("resolution", "labels") and is_dismissal(
-                        resolution, labels, resolutions=self.dismiss_resolutions, dismiss_labels=self.dismiss_labels):
-                    how = (f"resolution {resolution!r}" if resolution in self.dismiss_resolutions
-                           else "label " + ", ".join(x for x in labels if x in self.dismiss_labels))
-                    out.append(Activity(at=at, ext=ext, kind="dismiss", by=by, value=how))
-        return out
-
-    # --- deciding -----------------------------------------------------------------------
-
     def run(self, directory: Directory) -> WatchSummary:
         now = self.clock()
         summary = WatchSummary()
@@ -260,96 +187,6 @@ class Lifecycle:
                                       "reasons": list(d.reasons)})
             log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
         return summary
-
-    def _record_edits(self, now: datetime, escalations: dict[str, Escalation], decided: set[str],
-                      ctx: Context, commit: CycleCommit) -> list[LifecycleDecision]:
-        """A person's edits of the record's owner or status: the escalation and the epic follow.
-
-        One query a watch (records changed since the cursor). A record that differs from the
-        escalation as last written, with nothing of it still waiting in the outbox, was edited
-        by someone else. Owner: followed, and the epic's assignee set to match. Status: the
-        epic's status is the truth, so a status the epic also changed in this pass is ignored
-        (the record is written back from the epic); otherwise the epic is moved to match, and
-        the next read of the epic brings the record along (Dismissed: dismissed, labelled).
-        An escalation the epic changed in this same pass is left alone: the epic wins, and the
-        record is written from it.
-        """
-        if self.salesforce is None:
-            return []
-        cursor = self.store.cursor(RECORDS)
-        if cursor is None:
-            commit.cursors[RECORDS] = now  # nothing before the first watch was a person's edit of ours
-            return []
-        soql = format_soql("SELECT External_Id__c, Owner_Email__c, Status__c, LastModifiedById, SystemModstamp "
-                           "FROM Escalation__c WHERE SystemModstamp > {}", cursor - self.overlap)
-        rows = list(self.salesforce.query("escalation edits", soql))
-        newest = max([cursor, *(t for r in rows if (t := sf_datetime(r.get("SystemModstamp"))))])
-        commit.cursors[RECORDS] = min(newest, now)
-        pending = self.store.outbox_entries(r.get("External_Id__c") for r in rows if r.get("External_Id__c"))
-        out: list[LifecycleDecision] = []
-        for row in rows:
-            ext = str(row.get("External_Id__c") or "")
-            known = escalations.get(ext) or self.store.escalations([ext]).get(ext)
-            if not known or ext in pending or ext in decided or not known.is_open:
-                continue
-            escalations.setdefault(ext, known)
-            esc = escalations[ext]
-            at = sf_datetime(row.get("SystemModstamp")) or now
-            by = f"Salesforce user {row.get('LastModifiedById') or 'unknown'}"
-            owner = str(row.get("Owner_Email__c") or "").lower() or None
-            if owner != (esc.owner or None):
-                moved = reassigned(esc, owner, by, at, ctx)
-                if moved is not None:
-                    escalations[ext] = esc = moved.escalation
-                    out.append(moved)
-                    self._assign_epic(ext, owner)
-            status = row.get("Status__c")
-            if status and status != esc.status:
-                if status == "Dismissed":
-                    gone = dismiss(esc, by, at, "status Dismissed on the record", ctx)
-                    if gone is not None:
-                        escalations[ext] = gone.escalation
-                        out.append(gone)
-                        self._label_epic(ext, self.dismiss_labels[0] if self.dismiss_labels else None)
-                else:
-                    self._move_epic(ext, status, ctx)
-        return out
-
-    def _epic_key(self, ext: str) -> str | None:
-        return self.store.index(ext).get("epic")
-
-    def _assign_epic(self, ext: str, owner: str | None) -> None:
-        """The epic's assignee follows a record owner a person set (a write outside the outbox)."""
-        epic = self._epic_key(ext)
-        if not epic:
-            return
-        ident = self.store.jira_user_ids([owner]).get(owner) if owner else None
-        if owner and not ident:
-            ident = self.jira.account_id(owner)
-            self.store.save_jira_user_ids({owner: ident})
-        self.jira.update(epic, {"assignee": None if not ident else (
-            {"accountId": ident} if self.jira.cloud else {"name": ident})})
-
-    def _label_epic(self, ext: str, label: str | None) -> None:
-        epic = self._epic_key(ext)
-        if epic and label:
-            self.jira.send("label epic", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": label}]}})
-
-    def _move_epic(self, ext: str, record_status: str, ctx: Context) -> None:
-        """Transition the epic to a Jira status that maps to the record status a person set."""
-        epic = self._epic_key(ext)
-        wanted = [name for name, status in ctx.cfg.status.epic_to_record.items() if status == record_status]
-        if not epic or not wanted:
-            return
-        moves = self.jira.call("transitions", lambda: self.jira.client.transitions(epic))
-        for name in wanted:
-            move = next((t for t in moves if str((t.get("to") or {}).get("name", "")).lower() == name.lower()), None)
-            if move is not None:
-                self.jira.call("transition", lambda m=move: self.jira.client.transition_issue(epic, m["id"]))
-                log.info("epic %s moved to %s: the record's status was set to %s by a person", epic, name,
-                         record_status)
-                return
-        log.warning("epic %s: no transition to a status meaning %s (%s)", epic, record_status, ", ".join(wanted))
 
     def _shown(self, escalations: dict[str, Escalation], ctx: Context) -> list[LifecycleDecision]:
         """Learn when each new escalation's epic was created (its clocks may start then).
@@ -397,41 +234,6 @@ class Lifecycle:
                 escalations[ext] = decision.escalation
                 out.append(decision)
         return out
-
-    def _count_dismissals(self, dismissed: list[LifecycleDecision]) -> None:
-        """Every trigger kind that fired counts one dismissal (Redis counters, the metric)."""
-        kinds: Counter[str] = Counter()
-        for d in dismissed:
-            kinds.update(dismissed_kinds(d.escalation))
-        if kinds:
-            pipe = self.store.r.pipeline()
-            for kind, n in kinds.items():
-                pipe.hincrby(f"{self.store.k.ns}:dismissed", kind, n)
-            pipe.execute()
-            incr(self.store.r, self.store.k.metrics, {f"dismissed|{k}": n for k, n in kinds.items()})
-
-    def _follow_plan_owners(self, before: dict[str, Escalation], after: dict[str, Escalation],
-                            moved: list[LifecycleDecision]) -> None:
-        """The old owner's open plan issues follow a reassignment (an assignee write per issue).
-
-        i11core: a write outside the outbox, idempotent (setting the same assignee twice is
-        harmless); to be carried as an intent ("assign plan issue") on the new write path.
-        """
-        done = ("done", "closed", "resolved")
-        marks = self.store.activity_marks()
-        for d in moved:
-            ext = d.escalation.id
-            steps = self.store.index(ext).get("steps") or {}
-            for step in moved_steps(before[ext], after[ext]):
-                info = steps.get(step.step)
-                if not info or str(marks.get(f"{info['key']}:status", "")).lower() in done:
-                    continue
-                ident = self.store.jira_user_ids([step.owner]).get(step.owner or "") if step.owner else None
-                if step.owner and not ident:
-                    ident = self.jira.account_id(step.owner)
-                    self.store.save_jira_user_ids({step.owner: ident})
-                person = None if not ident else ({"accountId": ident} if self.jira.cloud else {"name": ident})
-                self.jira.update(info["key"], {"assignee": person})
 
     def _on(self, act: Activity, esc: Escalation, ctx: Context) -> LifecycleDecision | None:
         if act.kind == "comment":
