@@ -81,6 +81,11 @@ def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *,
     and the reasons the rules gave, so the reader can act without opening anything.
     """
     title = _title(esc, kind)
+    if kind == "go_live_digest":  # i12: one message listing many escalations; no single account's fields
+        text = "\n".join(f"• {_esc(r)}" for r in reasons)
+        return {"text": _esc(f"{title}: " + "; ".join(reasons))[:3000], "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
     epic = (f"<{epic_url}|{_esc(epic_key or epic_url)}>" if epic_url
             else _esc(epic_key) if epic_key else "not created yet")
     fields = [

@@ -179,3 +179,17 @@ def test_after_go_live_a_ticket_seen_a_poll_late_keeps_the_exact_minute_boundary
     sandbox.clock.set(esc.opened + timedelta(hours=1))
     rt.watch()
     assert [b.due for b in rt.store.escalations([esc.id])[esc.id].breaches] == [esc.opened + timedelta(hours=1)]
+
+
+def test_the_digest_message_lists_the_escalations_not_one_accounts_fields():
+    from connectors.notify import slack_message
+    from sync.golive import digest_event
+    from tests.rules.lifecycle.world import at, esc
+
+    a, b = esc(acct="A"), esc(acct="B", opened=at(hours=1))
+    event = digest_event([a, b], at(days=1))
+    message = slack_message(event.escalation, event.kind, event.reasons)
+    assert message["blocks"][0]["text"]["text"] == "Going live: escalations found in history"
+    body = message["blocks"][1]["text"]["text"]
+    assert "Account A" in body and "Account B" in body and "2 escalation(s) found in history" in body
+    assert len(message["blocks"]) == 2
