@@ -1,7 +1,7 @@
 """``escalation-sync preview [--json]``: what going live would do, without doing any of it.
 
 Reads the live org and site with the settings in use and runs the first cycle's decisions on
-a scratch in-process store (the configured Redis is never opened): the escalations it would
+a scratch in-process store (the configured Redis is only asked whether it went live already): the escalations it would
 open (account, tier, severity, owner, triggers, found in history or not), the notifications
 each go-live choice would send, and the API calls the first cycle would make - the reads it
 just made, counted, and the writes the writer would send, counted by a stand-in that answers
@@ -22,7 +22,7 @@ from connectors.calls import drain
 from connectors.errors import ConnectorError
 from rules.lifecycle.visible import GO_LIVE_CHOICES, found_in_history, treatment
 from sync.commands.sync_once import settings_or_exit
-from sync.golive import GoLiveGate
+from sync.golive import GoLiveGate, golive_key
 from sync.runtime import Runtime
 from sync.writes import Writer
 
@@ -76,7 +76,8 @@ def preview(rt: Runtime) -> dict[str, Any]:
     """The first cycle's decisions, notifications and API calls, computed on a scratch store."""
     import fakeredis
 
-    rt.__dict__["redis"] = fakeredis.FakeRedis()  # the configured Redis is never opened
+    live = _went_live(rt.settings.redis_url)
+    rt.__dict__["redis"] = fakeredis.FakeRedis()  # the configured Redis is only read, once, above
     s = rt.settings
     poll = timedelta(seconds=s.poll_interval_seconds)
     drain()
@@ -105,7 +106,7 @@ def preview(rt: Runtime) -> dict[str, Any]:
     counting.flush()
     reads.update({f"{system} read": n for (system, _), n in drain().items()})  # user lookups while writing
     return {
-        "now": now.isoformat(), "go_live": s.go_live, "dry_run": s.dry_run,
+        "now": now.isoformat(), "go_live": s.go_live, "dry_run": s.dry_run, "already_live_since": live,
         "escalations": [{
             "id": e.id, "account": e.account, "account_name": e.account_name,
             "tier": e.tier, "severity": e.severity.label, "owner": e.owner,
@@ -118,6 +119,20 @@ def preview(rt: Runtime) -> dict[str, Any]:
                       "total": sum(reads.values()) + sum(writes.values())},
         "tickets_seen": summary.tickets_seen, "unmatched": len(summary.unmatched),
     }
+
+
+def _went_live(url: str) -> str | None:
+    """When the configured connector went live, if it did (a read; an unreachable Redis is fine)."""
+    import redis
+
+    from sync.state import Store
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        raw = client.hget(golive_key(Store(client)), "at")
+    except redis.RedisError:
+        return None
+    return raw.decode() if raw else None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +163,9 @@ def _table(out: dict[str, Any]) -> None:
     calls = out["api_calls"]
     console.print("API calls of the first cycle: " + ", ".join(
         f"{k} {v}" for k, v in {**calls["reads"], **calls["writes"]}.items()) + f" (total {calls['total']})")
+    if out.get("already_live_since"):
+        console.print(f"Note: this connector went live {out['already_live_since']}; the above is what a first "
+                      "cycle from an empty Redis would do.")
     console.print("Nothing was written (Salesforce, Jira and Redis untouched).")
 
 

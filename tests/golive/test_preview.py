@@ -55,6 +55,8 @@ def test_preview_writes_nothing_and_its_counts_equal_the_first_cycle(any_sandbox
     for name, n in out["api_calls"]["writes"].items():
         predicted[name.split()[0]] += n
     assert writes == predicted
+    reads = Counter(e["system"] for e in sb.requests(bodies=False) if not is_write(e) and "oauth2" not in e["path"])
+    assert reads == Counter({k.split()[0]: v for k, v in out["api_calls"]["reads"].items()}), (reads, out["api_calls"])
     for esc in out["escalations"]:
         got = rt.store.escalations([esc["id"]])[esc["id"]]
         assert (got.tier, got.severity.label, got.owner) == (esc["tier"], esc["severity"], esc["owner"])
