@@ -105,6 +105,9 @@ def test_a_dismissed_escalation_is_counted_and_its_evidence_never_reopens_it(any
     assert record["Status__c"] == "Dismissed" and record["Dismissed_Trigger_Kinds__c"] == ";".join(kinds)
     counts = {k.decode(): int(v) for k, v in rt.redis.hgetall(f"{rt.store.k.ns}:dismissed").items()}
     assert counts == dict.fromkeys(kinds, 1)
+    from sync.metrics import StoreCollector
+    family = next(m for m in StoreCollector(rt.store).collect() if m.name == "escalation_sync_dismissals")
+    assert {s.labels["kind"]: s.value for s in family.samples if s.name.endswith("_total")} == dict.fromkeys(kinds, 1.0)
     for _ in range(3):  # the same evidence again and again: nothing reopens, nothing counted twice
         sb.clock.advance(60)
         rt.cycle()
