@@ -136,8 +136,8 @@ class JiraConnector:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def search(self, what: str, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-        """Every issue matching ``jql``, page by page, with only ``fields``."""
+    def search(self, what: str, jql: str, fields: list[str], expand: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every issue matching ``jql``, page by page, with only ``fields`` (and ``expand``, Data Center)."""
         if self.cloud:
             token: str | None = None
             while True:
@@ -150,7 +150,7 @@ class JiraConnector:
         start = 0
         while True:
             page = self.call(what, lambda s=start: self.client.search_issues(
-                jql, startAt=s, maxResults=PAGE, fields=fields, json_result=True))
+                jql, startAt=s, maxResults=PAGE, fields=fields, expand=expand, json_result=True))
             issues = page.get("issues", [])
             yield from issues
             start += len(issues)
@@ -209,7 +209,7 @@ class JiraConnector:
                 token = page.get("nextPageToken")
                 if not token:
                     return
-        for issue in self.search("activity search", jql, fields):
+        for issue in self.search("activity search", jql, fields, expand="changelog"):  # i12: people's changes
             yield self._complete_comments(issue)
 
     def field_id(self, name: str) -> str | None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, field_va
 
 from rules.models import Role
 
-EventKind = Literal["new_escalation", "tier_rise", "sla_breach", "exec_sponsor"]
+EventKind = Literal["new_escalation", "tier_rise", "sla_breach", "exec_sponsor", "go_live_digest"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 SEVERITY_LABELS = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 log = logging.getLogger("escalation_sync.notify")

@@ -105,6 +105,15 @@ def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *, ep
                   record_url: str | None = None, blocks: bool = True) -> dict[str, Any]:
     """The webhook payload for one event: ``text`` (the whole message, readable alone) and,
     with ``blocks``, the Block Kit layout of the same facts."""
+    if kind == "go_live_digest":  # one message listing many escalations: no single account's fields
+        head = title(esc, kind)
+        listed = "\n".join(f"• {esc_text(r)}" for r in reasons)
+        text = f"*{esc_text(head)}*\n{listed}"[:3000]
+        if not blocks:
+            return {"text": text}
+        return {"text": text, "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": False}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": listed[:3000] or "none"}}]}
     owner = esc_text(owner_name or esc.owner or "nobody yet")
     first, reason, nxt = lead(esc, kind, arr, owner), why(esc, kind, reasons), due_next(esc)
     lines = [f"*{esc_text(title(esc, kind))}*", first]

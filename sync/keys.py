@@ -32,6 +32,9 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
 | ``{ns}:alive`` | hash | yes (a few fields) | part (beat, worker, poll, watch, flush) -> epoch of its last success |
+| ``{ns}:golive`` | hash | yes | ``at``: the first cycle's start (ISO; a restart is not a go-live), ``choice`` |
+| ``{ns}:golive:skipped`` | hash | yes | external id -> summary (JSON): found in history, not written (GO_LIVE=skip) |
+| ``{ns}:dismissed`` | hash | yes | trigger kind -> escalations people dismissed that it fired in |
 
 (1) by :mod:`sync.housekeeping` (every 10 minutes): activity marks once their escalation is done.
 """

@@ -20,6 +20,7 @@ from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig
 from rules.models import Escalation
 from sync.executor import Pools
+from sync.golive import GoLiveGate
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.limiter import Limiter
@@ -33,6 +34,10 @@ from sync.writes import FlushSummary, JiraShape, Writer
 
 DECIDE_LOCK_SECONDS = 60.0  # renewed while held; deciding takes milliseconds to seconds
 DECIDE_WAIT_SECONDS = 120.0
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 @dataclass
@@ -150,7 +155,9 @@ class Runtime:
         s = self.settings
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
                          salesforce=self.salesforce,
-                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
+                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
+                         poll=timedelta(seconds=s.poll_interval_seconds),
+                         dismiss=(_names(s.jira_dismiss_resolutions), _names(s.jira_dismiss_labels)))
 
     def learn(self) -> list:
         """The learning loop: open the action items systemic root causes call for."""
@@ -174,6 +181,7 @@ class Runtime:
             written = self.writer.flush(deadline=deadline)  # the whole outbox, severest first
         finally:
             self._notify = None
+            self.poller.before_commit = None
             self.observe()
         return summary, written
 
@@ -188,14 +196,19 @@ class Runtime:
         """One full cycle: poll and decide (committed with the intents), then write, severest
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
+        gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
+                          self.clock(), dry_run=self.settings.dry_run)  # the go-live choice (sync/golive.py)
         self._notify = notify
+        self.poller.before_commit = gate.apply
         try:
             summary = self.poller.cycle()
+            gate.hold_back_pending(summary.made)
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
             written = self.writer.flush(deadline=deadline)
         finally:
             self._notify = None
+            self.poller.before_commit = None
             self.observe()
         return summary, written
 

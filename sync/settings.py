@@ -104,6 +104,12 @@ class Settings(ServiceSettings):
     cursor_overlap_seconds: float = 120.0
     http_timeout_seconds: float = 30.0
     dry_run: bool = False
+    jira_dismiss_resolutions: str = Field(
+        default="Won't Do", description="comma-separated epic resolutions meaning 'not an escalation'")
+    jira_dismiss_labels: str = Field(
+        default="not-an-escalation", description="comma-separated epic labels meaning 'not an escalation'")
+    go_live: Literal["quiet", "skip", "notify"] = Field(
+        default="quiet", description="what escalations found in the first backfill get (README, Going live)")
 
     @property
     def write_settle_seconds(self) -> float:
