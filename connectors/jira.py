@@ -26,6 +26,9 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_errors import error_text
+from connectors.jira_people import people_for
+from connectors.jira_retries import no_blind_write_retries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,6 +68,7 @@ class JiraConnector:
         self.client._session.hooks["response"].append(response_hook("jira"))
         if gate is not None:  # pacing and 429s: the shell's limiter wraps the session
             gate(self.client._session)
+        no_blind_write_retries(self.client._session)  # a POST whose answer was lost is not repeated (i16)
         self.cloud = bool(getattr(self.client, "_is_cloud", False))
         self.field_names = field_names or {"channel": "Channel", "account": "Salesforce Account Id",
                                            "title": "Reporter Title"}
@@ -132,8 +136,8 @@ class JiraConnector:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def search(self, what: str, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-        """Every issue matching ``jql``, page by page, with only ``fields``."""
+    def search(self, what: str, jql: str, fields: list[str], expand: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every issue matching ``jql``, page by page, with only ``fields`` (and ``expand``, Data Center)."""
         if self.cloud:
             token: str | None = None
             while True:
@@ -146,7 +150,7 @@ class JiraConnector:
         start = 0
         while True:
             page = self.call(what, lambda s=start: self.client.search_issues(
-                jql, startAt=s, maxResults=PAGE, fields=fields, json_result=True))
+                jql, startAt=s, maxResults=PAGE, fields=fields, expand=expand, json_result=True))
             issues = page.get("issues", [])
             yield from issues
             start += len(issues)
@@ -205,7 +209,7 @@ class JiraConnector:
                 token = page.get("nextPageToken")
                 if not token:
                     return
-        for issue in self.search("activity search", jql, fields):
+        for issue in self.search("activity search", jql, fields, expand="changelog"):  # i12: people's changes
             yield self._complete_comments(issue)
 
     def field_id(self, name: str) -> str | None:
@@ -223,13 +227,9 @@ class JiraConnector:
         return list(self.search("find children", f"{clause} = {jql_key(key)}", fields))
 
     def account_id(self, email: str) -> str | None:
-        """The Jira user with exactly this email (Cloud accountId, Data Center name)."""
-        users = self.call("user search", lambda: self.client.search_users(query=email, maxResults=20))
-        for user in users:
-            raw = getattr(user, "raw", {})
-            if str(raw.get("emailAddress", "")).lower() == email.lower():
-                return str(raw.get("accountId") or raw.get("name"))
-        return None
+        """The Jira user for this e-mail (Cloud accountId, Data Center name), never relying on a
+        visible ``emailAddress`` (i15: connectors/jira_people.py)."""
+        return people_for(self).account_id(email)
 
     # --- writes --------------------------------------------------------------------------
 
@@ -325,7 +325,7 @@ def links_update(link_type: str, tickets: list[str]) -> dict[str, Any]:
 
 def _mapped(what: str, exc: JIRAError) -> Exception:
     status = exc.status_code or 0
-    text = (exc.text or "")[:300]
+    text = error_text(exc)  # i15: any body shape (JSON, {message}, text, HTML): connectors/jira_errors.py
     if status == 429 or status >= 500 or status == 0:
         retry = None
         if exc.response is not None:

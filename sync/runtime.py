@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,12 +13,14 @@ from functools import cached_property
 import redis
 
 from connectors.jira import JiraConnector
+from connectors.jira_people import people_for
 from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig
 from rules.models import Escalation
 from sync.executor import Pools
+from sync.golive import GoLiveGate
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.limiter import Limiter
@@ -33,6 +34,10 @@ from sync.writes import FlushSummary, JiraShape, Writer
 
 DECIDE_LOCK_SECONDS = 60.0  # renewed while held; deciding takes milliseconds to seconds
 DECIDE_WAIT_SECONDS = 120.0
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 @dataclass
@@ -91,7 +96,7 @@ class Runtime:
     @cached_property
     def jira(self) -> JiraConnector:
         s = self.settings
-        return JiraConnector(
+        jira = JiraConnector(
             s.jira_url, email=s.jira_email,
             api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
             pat=s.jira_pat.get_secret_value() if s.jira_pat else None, timeout=s.http_timeout_seconds,
@@ -99,6 +104,10 @@ class Runtime:
             field_names={"channel": s.jira_channel_field, "account": s.jira_account_field,
                          "title": s.jira_title_field},
             max_retries=0, gate=self.limiters["jira"].wrap)
+        people_for(jira, mapping_file=s.jira_people_file, reset=True,  # who is who (hidden e-mails)
+                   salesforce=self.salesforce if s.salesforce_jira_account_field else None,
+                   salesforce_field=s.salesforce_jira_account_field or "Jira_Account_Id__c")
+        return jira
 
     @cached_property
     def poller(self) -> Poller:
@@ -130,7 +139,7 @@ class Runtime:
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
-                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
+                      settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
                       pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds)
 
@@ -146,13 +155,15 @@ class Runtime:
         s = self.settings
         return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
                          salesforce=self.salesforce,
-                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock)
+                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
+                         poll=timedelta(seconds=s.poll_interval_seconds),
+                         dismiss=(_names(s.jira_dismiss_resolutions), _names(s.jira_dismiss_labels)))
 
     def learn(self) -> list:
         """The learning loop: open the action items systemic root causes call for."""
         s = self.settings
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
-                                 project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
+                                 project=s.jira_learning_project, settle_seconds=s.write_settle_seconds)
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
               hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
@@ -170,6 +181,7 @@ class Runtime:
             written = self.writer.flush(deadline=deadline, hand_off=hand_off)  # the whole outbox, severest first
         finally:
             self._notify = None
+            self.poller.before_commit = None
             self.observe()
         return summary, written
 
@@ -184,31 +196,27 @@ class Runtime:
         """One full cycle: poll and decide (committed with the intents), then write, severest
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
+        gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
+                          self.clock(), dry_run=self.settings.dry_run)  # the go-live choice (sync/golive.py)
         self._notify = notify
+        self.poller.before_commit = gate.apply
         try:
             summary = self.poller.cycle()
+            gate.hold_back_pending(summary.made)
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
             written = self.writer.flush(deadline=deadline, hand_off=hand_off)
         finally:
             self._notify = None
+            self.poller.before_commit = None
             self.observe()
         return summary, written
 
     def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]
                 duration: float | None = None, source: str | None = None) -> None:
-        """Ship this process's counters to Redis: API calls, decisions, quota, cycle time."""
+        """Ship this process's counters to Redis: API calls, quota, cycle time."""
         key = self.store.k.metrics
-        flush_counts(self.redis, key)
-        counts: Counter[str] = Counter()
-        for action, esc, _ in decided:
-            if action in ("open", "update"):
-                counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
-            if action == "open":
-                counts.update(f"triggers|{t.kind}" for t in esc.triggers)
-            if action == "breach":
-                counts.update(f"breaches|{b.clock}" for b in esc.breaches[-1:])
-        incr(self.redis, key, dict(counts))
+        flush_counts(self.redis, key)  # decisions are counted at their commit (sync.metrics.decision_counts)
         gauges: dict[str, str] = {}
         if "salesforce" in self.__dict__ and self.salesforce.api_usage:
             used, total = self.salesforce.api_usage

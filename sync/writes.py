@@ -27,6 +27,7 @@ from typing import Any
 from connectors.notify import NotifyEvent
 from rules.config import CalendarConfig
 from rules.lifecycle.measures import resolution_days
+from rules.lifecycle.people import dismissal_fields
 from rules.models import Escalation, PlanStep
 from sync.crashpoints import crashpoint
 from sync.executor import Executor, Pools, Work, errors_first, priority
@@ -127,6 +128,7 @@ def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfi
         "Concession_Given__c": bool(esc.concession_given),
         "Resolution_Summary__c": esc.resolution_summary or None,
     }
+    out.update(dismissal_fields(esc))  # i12: Dismissed_Trigger_Kinds__c
     if epic_key:
         out["Jira_Epic_Key__c"] = epic_key
     if calendar is not None:
@@ -165,10 +167,13 @@ class Shapes:
                 fields[name_field] = f"{esc.account_name} escalation"[:255]
         return fields
 
-    def epic_update(self, esc: Escalation, *, description: Any) -> dict[str, Any]:
-        """The epic's own fields that follow the escalation (a ``PUT`` body's ``fields``)."""
-        return {"summary": epic_summary(esc), "description": description,
-                "priority": {"name": SEVERITY_PRIORITY[int(esc.severity)]}}
+    def epic_update(self, esc: Escalation, *, description: Any, priority: bool = True) -> dict[str, Any]:
+        """The epic's own fields that follow the escalation (a ``PUT`` body's ``fields``); the
+        priority only when the severity changed, so a priority a person set is never re-sent."""
+        out: dict[str, Any] = {"summary": epic_summary(esc), "description": description}
+        if priority:
+            out["priority"] = {"name": SEVERITY_PRIORITY[int(esc.severity)]}
+        return out
 
     def step_fields(self, esc: Escalation, epic: str, step: PlanStep, ids: dict[str, str | None], *,
                     cloud_text: Callable[[str], Any]) -> dict[str, Any]:
