@@ -175,7 +175,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         severity=esc.severity.label, tier=esc.tier, status=esc.status, owner=esc.owner,
         opened=esc.opened, target_resolution=target, summary=cut(issue_summary(esc)),
         triggers=tuple(cut(trigger_line(t)) for t in esc.triggers), tickets=esc.tickets,
-        sponsor=sponsor, breaches=esc.breaches,
+        sponsor=sponsor, breaches=esc.breaches if text_limit is None else esc.breaches[-STAKEHOLDERS_SHORT:],
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
         root_cause=cut(esc.root_cause) if esc.root_cause else None,
         plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
