@@ -22,11 +22,11 @@ from rules.compare import compare, pareto, summary
 from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
 from rules.escalation import Decision
+from rules.intents import notify_kinds
 from rules.sweep import combinations, overrides, parse_axis
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
 from sync.commands.tables import compare_table, sweep_table
-from sync.notifications import kinds_for
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,9 +56,12 @@ class Notifications:
 
     def __init__(self) -> None:
         self.count = 0
+        self.last: dict[str, Any] = {}  # escalation id -> as last decided (the facts compare with it)
 
     def __call__(self, decision: Decision) -> None:
-        self.count += len(kinds_for(decision.action, decision.escalation, decision.reasons))
+        esc = decision.escalation
+        self.count += len(notify_kinds(self.last.get(esc.id), esc))  # the facts, as the service decides (i11core)
+        self.last[esc.id] = esc
 
 
 def _base_rules(path: str | None) -> dict[str, Any]:
