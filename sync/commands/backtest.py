@@ -23,6 +23,7 @@ from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
 from rules.escalation import Decision
 from rules.intents import notify_kinds
+from rules.models import Escalation
 from rules.sweep import combinations, overrides, parse_axis
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
@@ -52,15 +53,17 @@ def parse_now(text: str) -> datetime:
 
 
 class Notifications:
-    """Counts the notifications the decisions of one replay would send (sync.notifications)."""
+    """Counts the notifications the decisions of one replay would send (the live connector's
+    ``rules.intents.notify_kinds``, from each escalation before and after a decision)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.last: dict[str, Any] = {}  # escalation id -> as last decided (the facts compare with it)
+        self.last: dict[str, Escalation] = {}
 
     def __call__(self, decision: Decision) -> None:
         esc = decision.escalation
-        self.count += len(notify_kinds(self.last.get(esc.id), esc))  # the facts, as the service decides (i11core)
+        prev = None if decision.action == "open" else self.last.get(esc.id)
+        self.count += len(notify_kinds(prev, esc))
         self.last[esc.id] = esc
 
 
