@@ -122,7 +122,8 @@ class Sandbox:
                  jira_time_zone: str = "Europe/Berlin", jira_rate_limit: dict[str, Any] | None
                  = None, jql_text_equals: bool = False, shift: bool = True,
                  remove_fields: tuple[str, ...] = (), jwt_public_key: str | None = None,
-                 schedule_future: bool = True,
+                 schedule_future: bool = True, jira_email_privacy: str | None = None,
+                 short_pages: bool = False,
                  fault_seed: int = 0, latency_ms: float = 0, jitter_ms: float = 0,
                  jira_limits: dict[str, Any] | None = None, **credentials: str) -> None:
         if flavour not in ("cloud", "datacenter"):
@@ -145,6 +146,9 @@ class Sandbox:
         self.site = Site(self.clock, flavour=flavour, api_email=self.creds["jira_email"],
                          api_token=self.creds["jira_api_token"], time_zone=jira_time_zone,
                          search_lag_seconds=0, lock=self.lock)
+        # i15: hidden e-mails (sandbox/site.py); SANDBOX_JIRA_EMAIL_PRIVACY sets the default (a whole suite)
+        self.site.set_email_privacy(jira_email_privacy or os.environ.get("SANDBOX_JIRA_EMAIL_PRIVACY") or "some")
+        self.site.short_pages = self.org.short_pages = bool(short_pages)  # i15: short pages
         self.world = World(self.org, self.site, self.clock, self.lock)
         self.world.load(self.book, schedule_future)
         self.site.set_search_lag(search_lag_seconds)
@@ -283,6 +287,7 @@ class Sandbox:
             "upsert_update_status": self.org.upsert_update_status,
             "daily_api_limit": self.org.api_max,
             "jira_time_zone": self.site.time_zone,
+            "jira_email_privacy": self.site.email_privacy, "short_pages": self.site.short_pages,
             "jira_rate_limit": None if window is None else {
                 "limit": window.limit, "window_seconds": window.window,
                 "retry_after": window.retry_after},
@@ -316,7 +321,8 @@ class Sandbox:
                   token_ttl_seconds: float | None = None,
                   upsert_update_status: int | None = None,
                   jira_rate_limit: dict[str, Any] | None | bool = False,
-                  daily_api_limit: int | None = None) -> None:
+                  daily_api_limit: int | None = None, jira_email_privacy: str | None = None,
+                  short_pages: bool | None = None) -> None:
         """Change behaviour at run time (also ``PUT /config`` on the admin surface)."""
         from datetime import timedelta
 
@@ -331,6 +337,13 @@ class Sandbox:
                 self.org.upsert_update_status = int(upsert_update_status)
             if daily_api_limit is not None:
                 self.org.api_max = int(daily_api_limit)
+            if jira_email_privacy is not None:  # i15
+                try:
+                    self.site.set_email_privacy(jira_email_privacy)
+                except ValueError as exc:
+                    raise TypeError(str(exc)) from None  # the admin surface answers 400
+            if short_pages is not None:  # i15
+                self.site.short_pages = self.org.short_pages = bool(short_pages)
         if jira_rate_limit is not False:
             if jira_rate_limit is None:
                 self.faults.set_budget("jira", None)
