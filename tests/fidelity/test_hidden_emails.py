@@ -170,3 +170,31 @@ def test_privacy_and_short_pages_are_settings_of_the_admin_surface(private):
     assert found[0]["emailAddress"] == "kai@vendor.example"
     bad = requests.put(f"{private.admin_url}/config", json={"jira_email_privacy": "most"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_a_transient_failure_reading_the_mapping_field_is_asked_again_a_missing_field_is_not():
+    from connectors.errors import FatalError, RetriableError
+    from connectors.jira_people import People
+
+    calls = []
+
+    def rows():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RetriableError("Salesforce jira people mapping: HTTP 503")
+        return [{"Email": "Kai@Vendor.example", "Jira_Account_Id__c": "acc-kai"}]
+
+    people = People(lambda q: [], salesforce_rows=rows)
+    assert people.resolve("kai@vendor.example").account_id is None  # not read this time
+    assert people.resolve("kai@vendor.example").account_id == "acc-kai" and people.problems == []
+    people.resolve("kai@vendor.example")
+    assert len(calls) == 2  # read once it worked
+
+    def missing():
+        calls.append(1)
+        raise FatalError("Salesforce jira people mapping: INVALID_FIELD: No such column 'Jira_Account_Id__c'")
+
+    gone = People(lambda q: [], salesforce_rows=missing)
+    gone.resolve("kai@vendor.example")
+    gone.resolve("kai@vendor.example")
+    assert len(calls) == 3 and "not readable" in gone.problems[0]
