@@ -19,7 +19,7 @@ from sync.doctor import run_checks
 from sync.runtime import Runtime
 from tests.paths import EXAMPLES
 from tests.sync.conftest import settings_for
-from tests.sync.outcome import assert_matches_backtest, expected
+from tests.sync.outcome import assert_matches_backtest, expected, landed
 
 UMBRELLA = "001000000000004AAA"
 
@@ -198,3 +198,18 @@ def test_a_transient_failure_reading_the_mapping_field_is_asked_again_a_missing_
     gone.resolve("kai@vendor.example")
     gone.resolve("kai@vendor.example")
     assert len(calls) == 3 and "not readable" in gone.problems[0]
+
+
+def test_a_person_jira_cannot_tell_is_not_remembered_as_missing(private, redis_url):
+    with private.lock:  # the owner's search is ambiguous: the epic gets no assignee ...
+        private.site.add_user("kai@vendor.example.org", "Kai J.")
+        kai = private.site.user_by_email("kai@vendor.example")
+    rt = runtime_on(private, redis_url)
+    esc = umbrella_escalation(private, rt)
+    assert esc.owner == "kai@vendor.example"
+    assert landed(private)[UMBRELLA]["epic"]["assignee"] is None
+    assert rt.store.jira_user_ids([esc.owner]) == {}  # ... and is asked again once a mapping exists
+    with private.lock:
+        row = next(r for r in private.org.records["User"].values() if r["Email"] == esc.owner)
+        row["Jira_Account_Id__c"] = kai.account_id
+    assert runtime_on(private, redis_url).jira.account_id(esc.owner) == kai.account_id
