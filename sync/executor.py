@@ -169,11 +169,12 @@ class Executor:
             steps = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
             emails.update(s.owner for i in w.pending(CreatePlanIssue) if (s := steps.get(i.step)) and s.owner)
             emails.update(i.email for i in w.pending(AddWatcher))
-        known = self.store.jira_user_ids(emails)
+        # i15: a person not found before is asked again (a mapping may have been added since doctor named them)
+        known = {e: a for e, a in self.store.jira_user_ids(emails).items() if a}
         missing = sorted(emails - set(known))
         found = self._each(self.pools.jira, missing, lambda e: (self.jira.account_id(e),), out)
         looked = {e: f[0] for e, f in zip(missing, found, strict=True) if f is not None}
-        self.store.save_jira_user_ids(looked)  # keep what was found: a retry must not redo it
+        self.store.save_jira_user_ids({e: a for e, a in looked.items() if a})  # keep what was found
         return {**known, **looked}
 
     # --- phase 1: visible -------------------------------------------------------------------
