@@ -12,6 +12,7 @@ webhook sink. The numbers are printed (``-s``) for the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -97,6 +98,8 @@ def test_chaos(sandbox, durable):
                 redis_back_at = time.time()
                 killed_redis = True
                 events.append(f"{elapsed:.0f}s redis SIGKILLed, restarted 5 s later")
+                with contextlib.suppress(AssertionError):  # measured to the second; asserted below
+                    wait_until(lambda back=redis_back_at: stamp(client, "poll") > back, 30, "a poll", every=0.5)
             if redis_back_at and poll_after_redis is None and stamp(client, "poll") > redis_back_at:
                 poll_after_redis = round(time.time() - redis_back_at, 1)
             try:
