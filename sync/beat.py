@@ -11,7 +11,6 @@ seconds of Redis coming back instead of the beat thread dying and the service go
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from celery.beat import PersistentScheduler
 
 from sync.keys import Keys
 from sync.liveness import ALIVE_BEAT, mark_alive
+from sync.settings import ServiceSettings
 from sync.supervise import holder_token
 
 log = logging.getLogger("escalation_sync.beat")
@@ -78,10 +78,11 @@ class Backoff:
 class LockedScheduler(PersistentScheduler):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        seconds = float(os.environ.get("BEAT_LOCK_SECONDS", "10"))
+        conf = ServiceSettings()
+        seconds = conf.beat_lock_seconds
         client = redis.Redis.from_url(self.app.conf.broker_url, socket_timeout=5, socket_connect_timeout=5)
         self.lock = BeatLock(client, seconds=seconds)
-        self.backoff = Backoff(cap=float(os.environ.get("BEAT_RETRY_MAX_SECONDS", "5")))
+        self.backoff = Backoff(cap=conf.beat_retry_max_seconds)
         self._held = False
         self._down_since: float | None = None
 

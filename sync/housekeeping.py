@@ -14,14 +14,14 @@ learning-loop action items. The rest expires on its own (intents, locks, users, 
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from sync.settings import ServiceSettings
 from sync.state import Store
 from sync.tasks import escalation_task
 
-UNMATCHED_KEEP_DAYS = float(os.environ.get("UNMATCHED_KEEP_DAYS", "30"))
+UNMATCHED_KEEP_DAYS = ServiceSettings().unmatched_keep_days
 
 
 def prune_unmatched(store: Store, now: float | None = None, keep_days: float = UNMATCHED_KEEP_DAYS) -> int:

@@ -20,14 +20,21 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
 | ``{ns}:recovering`` | set | yes | external ids of resolved escalations whose month-3 health check is pending |
 | ``{ns}:activity`` | hash | pruned (1) | "<jira key>:status" -> last status, "<key>:comment:<id>" -> seen (1) |
-| ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
-| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token ("host:pid:start:random": sync.supervise) |
+| ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create (or comment) was attempted at (epoch) |
+| ``{ns}:done:{ext}`` | hash | 30 d after last write | intent key -> result: the intents carried out |
+| ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
+| ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |
+| ``{ns}:backoff:{system}:{scope}`` | string | Retry-After | a 429 pause: ``all``, ``endpoint:..``, ``issue:..`` |
+| ``{ns}:lock:{name}`` | string | lock timeout | token "host:pid:start:rand" of ``cycle``, ``watch``, ``decide`` |
 | ``{ns}:unmatched`` | zset | pruned (1) | tickets matching no account (score: epoch seen), kept 30 days |
 | ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
 | ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
 | ``{ns}:alive`` | hash | yes (a few fields) | part (beat, worker, poll, watch, flush) -> epoch of its last success |
+| ``{ns}:golive`` | hash | yes | ``at``: the first cycle's start (ISO; a restart is not a go-live), ``choice`` |
+| ``{ns}:golive:skipped`` | hash | yes | external id -> summary (JSON): found in history, not written (GO_LIVE=skip) |
+| ``{ns}:dismissed`` | hash | yes | trigger kind -> escalations people dismissed that it fired in |
 
 (1) by :mod:`sync.housekeeping` (every 10 minutes): activity marks once their escalation is done.
 """
@@ -120,6 +127,18 @@ class Keys:
     @property
     def jira_users(self) -> str:
         return f"{self.ns}:jira_users"
+
+    def done(self, external_id: str) -> str:
+        return f"{self.ns}:done:{external_id}"
+
+    def claim(self, external_id: str) -> str:
+        return f"{self.ns}:claim:{external_id}"
+
+    def rate(self, system: str, second: int) -> str:
+        return f"{self.ns}:rate:{system}:{second}"
+
+    def backoff(self, system: str, scope: str) -> str:
+        return f"{self.ns}:backoff:{system}:{scope}"
 
     @property
     def alive(self) -> str:

@@ -51,6 +51,8 @@ class StoreCollector(Collector):
                                     labels=["system", "status"])
         breaches = CounterMetricFamily(f"{P}_sla_breaches", "SLA breaches acted on", labels=["clock"])
         duration = GaugeMetricFamily(f"{P}_cycle_duration_seconds", "Duration of the last cycle", labels=["source"])
+        dismissed = CounterMetricFamily(f"{P}_dismissals", "Escalations people dismissed, by trigger kind that fired",
+                                        labels=["kind"])  # i12
         for name, value in raw.items():
             parts = name.split("|")
             if parts[0] == "opened":
@@ -65,7 +67,9 @@ class StoreCollector(Collector):
                 breaches.add_metric(parts[1:], float(value))
             elif parts[0] == "duration":
                 duration.add_metric(parts[1:], float(value))
-        yield from (opened, updated, triggers, calls, breaches, duration)
+            elif parts[0] == "dismissed":
+                dismissed.add_metric(parts[1:], float(value))
+        yield from (opened, updated, triggers, calls, breaches, duration, dismissed)
         if "quota|total" in raw:
             quota = GaugeMetricFamily(f"{P}_salesforce_quota_remaining", "Salesforce daily API requests left")
             quota.add_metric([], float(raw["quota|total"]) - float(raw.get("quota|used", 0)))

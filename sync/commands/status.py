@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
+from sync.golive import go_live_status, print_go_live  # i12: the go-live lines
 from sync.liveness import assess, read_alive
 
 
@@ -37,6 +38,7 @@ def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
         "salesforce_quota": quota,
         "counters": store.stats(),
         "liveness": {c.part: c.as_dict() for c in assess(read_alive(store.r, store.k), now.timestamp())},
+        **go_live_status(store),  # i12
     }
 
 
@@ -71,4 +73,5 @@ def run(args: argparse.Namespace) -> int:
     q = status["salesforce_quota"]
     print(f"salesforce quota: {q['used']} of {q['total']} used" if q else "salesforce quota: not known yet")
     print(f"queue depth: {status['queue_depth']}, pending writes: {status['pending_writes']}")
+    print_go_live(status)  # i12
     return 0

@@ -42,8 +42,10 @@ def test_an_open_whose_first_flush_fails_is_counted_once(sandbox, redis_url):
 
 
 def test_every_sla_breach_is_counted(sandbox, redis_url):
-    rt = Runtime(settings_for(sandbox, redis_url))
-    drive(rt)
+    from datetime import UTC, datetime, timedelta
+
+    drive(Runtime(settings_for(sandbox, redis_url)))
+    rt = Runtime(settings_for(sandbox, redis_url), clock=lambda: datetime.now(UTC) + timedelta(days=3))  # late
     summary, _ = rt.watch()
     breaches = sum(len(e.breaches) for e in rt.store.escalations().values())
     assert summary.breaches == breaches > len([d for d in summary.made if d.action == "breach"])  # several per decision
