@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 import redis
@@ -137,6 +138,8 @@ def test_chaos(sandbox, durable):
         "notifications": len(sink.messages), "notification_duplicates": sink.duplicates(),
         "new_sev12": len(new_sev12), "new_sev12_told": len(told), "redis_keys": keys,
         "service_starts": service.starts,
+        "key_prefixes": dict(Counter(":".join(k.decode().split(":")[:2]) for k in client.scan_iter(count=500))
+                             .most_common(12)),
     }
     print("chaos:", report)
     assert clean(numbers), report
