@@ -28,6 +28,13 @@ SEVERITY_MEANING = {
 }
 
 
+def breach_text(doc: Any) -> str:
+    """The newest breaches, and how many there are in all (the record's timeline lists every one)."""
+    shown = "; ".join(f"{b.clock} was due {when(b.due)}" for b in doc.breaches)
+    more = doc.breaches_total - len(doc.breaches)
+    return f"{doc.breaches_total} in all, the latest: {shown}" if more > 0 else shown
+
+
 def when(value: datetime | None, empty: str = "-") -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else empty
 
@@ -128,8 +135,7 @@ def _header(doc: TrackingDocument) -> list[Node]:
     sponsor = doc.sponsor
     severity_panel = panel(SEVERITY_PANEL.get(sev, "info"), paragraph(
         strong(f"{sev}, tier {tier}"), f": {SEVERITY_MEANING.get(sev, sev)}."),
-        *([paragraph(strong("SLA breached: "), "; ".join(
-            f"{b.clock} was due {when(b.due)}" for b in doc.breaches))] if doc.breaches else []))
+        *([paragraph(strong("SLA breached: "), breach_text(doc))] if doc.breaches else []))
     if sponsor.required:
         sponsor_panel = panel("warning", paragraph(
             strong("Executive sponsor required"), f" by {when(sponsor.due)}",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from connectors.jira_adf import PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING
+from connectors.jira_adf import PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
 from rules.tracking import PlanRow, TrackingDocument
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
@@ -58,7 +58,7 @@ def render(doc: TrackingDocument) -> str:
              ("Status", esc(doc.status)), ("Owner", esc(doc.owner or "unassigned")), ("Opened", when(doc.opened)),
              ("Target Resolution", when(doc.target_resolution, "not set"))]
     out += [f"||{label}|{value}|" for label, value in facts]
-    breaches = "; ".join(f"{b.clock} was due {when(b.due)}" for b in doc.breaches)
+    breaches = breach_text(doc) if doc.breaches else ""
     out += [""] + panel(f"Severity {sev}, tier {doc.tier}", PANEL_COLOUR.get(sev, "#DEEBFF"),
                         f"*{sev}*, tier {doc.tier}: {esc(SEVERITY_MEANING.get(sev, sev))}."
                         + (f" *SLA breached:* {esc(breaches)}." if breaches else ""))

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.notify import NotifyEvent
-from rules.intents import Notify, NotifyKind
+from rules.intents import Notify, NotifyKind, intents_for, merge
 from rules.lifecycle.visible import GoLive, digest_lines, found_in_history, skipped_still, treatment
 from rules.models import Escalation
 from sync.state import CycleCommit, Store
@@ -97,6 +97,14 @@ class GoLiveGate:
         escalations found in history out of the outbox; ``quiet`` drops their Notify intents and
         adds one digest Notify intent to the most severe one's entry."""
         opened = self._history_of(made)
+        if self.first and not self.dry_run:  # decided by dry runs before, never written: history too
+            for ext, entry in self.store.outbox().items():
+                if ext in commit.outbox or ext in opened or not self.is_history(entry.escalation):
+                    continue
+                if not self.store.index(ext).get("record"):
+                    opened[ext] = entry.escalation
+                    if self.choice == "quiet":
+                        commit.outbox[ext] = entry  # rewritten below, in this commit
         self.history = [opened[x] for x in sorted(opened)]
         if self.dry_run or self.choice == "notify":
             return
@@ -106,7 +114,12 @@ class GoLiveGate:
                 esc = entry.escalation
                 if (ext in opened or ext in already) and skipped_still(esc, self.at, self.poll):
                     del commit.outbox[ext]  # kept in the rules state: its evidence does not open it again
+                    commit.withheld[ext] = esc
                     self._skip(esc)
+                elif ext in already:  # new evidence after go-live: written as new, from nothing
+                    roles = next((i.roles for i in entry.intents if isinstance(i, Notify)), ())
+                    entry.intents = merge(intents_for(None, esc, reasons=entry.reasons, roles=roles), entry.intents)
+                    self.store.r.hdel(skipped_key(self.store), ext)
             return
         silenced = {e.id for e in self.history if not treatment(self.choice, True).notify}
         for ext in silenced & set(commit.outbox):

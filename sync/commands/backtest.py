@@ -22,11 +22,12 @@ from rules.compare import compare, pareto, summary
 from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
 from rules.escalation import Decision
+from rules.intents import notify_kinds
+from rules.models import Escalation
 from rules.sweep import combinations, overrides, parse_axis
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
 from sync.commands.tables import compare_table, sweep_table
-from sync.notifications import kinds_for
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,13 +53,18 @@ def parse_now(text: str) -> datetime:
 
 
 class Notifications:
-    """Counts the notifications the decisions of one replay would send (sync.notifications)."""
+    """Counts the notifications the decisions of one replay would send (the live connector's
+    ``rules.intents.notify_kinds``, from each escalation before and after a decision)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.last: dict[str, Escalation] = {}
 
     def __call__(self, decision: Decision) -> None:
-        self.count += len(kinds_for(decision.action, decision.escalation, decision.reasons))
+        esc = decision.escalation
+        prev = None if decision.action == "open" else self.last.get(esc.id)
+        self.count += len(notify_kinds(prev, esc))
+        self.last[esc.id] = esc
 
 
 def _base_rules(path: str | None) -> dict[str, Any]:

@@ -181,8 +181,20 @@ def open_private(path: str) -> IO[str]:
     return os.fdopen(fd, "w", encoding="utf-8")
 
 
-def run(args: argparse.Namespace) -> int:
+def standalone_runtime(settings: Any) -> Any:
+    """The connectors as the service builds them, for a read-only command run on its own: the
+    pacing of this one process is kept in memory, never in the service's Redis (which need not
+    be reachable from where an admin exports)."""
+    import fakeredis
+
     from sync.runtime import Runtime
+
+    rt = Runtime(settings)
+    rt.__dict__["redis"] = fakeredis.FakeRedis()
+    return rt
+
+
+def run(args: argparse.Namespace) -> int:
     from sync.settings import Settings
 
     try:
@@ -191,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         return report(InputError("--since", [f"not a duration: {args.since!r} ({exc})"]))
     fmt = args.format or ("json" if (args.out or "").endswith(".json") else "jsonl")
     settings = Settings()
-    rt = Runtime(settings)
+    rt = standalone_runtime(settings)
     now = datetime.now(UTC)
     exporter = Exporter(rt.salesforce, rt.jira, support_jql=settings.jira_support_jql, since=now - period,
                         now=now, health_mode=settings.salesforce_health_history, progress=Progress(sys.stderr))

@@ -19,7 +19,7 @@ from rules.book import parse_book
 from rules.config import default_config
 from sandbox.server import Sandbox
 from sync.commands.book_files import open_book
-from sync.commands.export_book import Exporter, write_records
+from sync.commands.export_book import Exporter, standalone_runtime, write_records
 from sync.runtime import Runtime
 from sync.settings import Settings
 from tests.paths import EXAMPLES, ROOT
@@ -40,7 +40,7 @@ def decided(result: dict) -> dict[str, tuple]:
 
 def export(sb: Sandbox, tmp_path, fmt: str, since: timedelta = timedelta(days=400)) -> str:
     settings = settings_for(sb)
-    rt = Runtime(settings)
+    rt = standalone_runtime(settings)
     now = datetime.now(UTC)
     exporter = Exporter(rt.salesforce, rt.jira, support_jql=settings.jira_support_jql, since=now - since, now=now)
     buffer = io.StringIO()

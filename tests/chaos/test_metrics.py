@@ -42,8 +42,10 @@ def test_an_open_whose_first_flush_fails_is_counted_once(sandbox, redis_url):
 
 
 def test_every_sla_breach_is_counted(sandbox, redis_url):
-    rt = Runtime(settings_for(sandbox, redis_url))
+    rt = Runtime(settings_for(sandbox, redis_url), clock=sandbox.clock.now)
     drive(rt)
+    rt.watch()  # going live: no deadline has passed since the epics exist
+    sandbox.clock.advance(3 * 86400)  # then nobody acknowledges or updates for three days
     summary, _ = rt.watch()
     breaches = sum(len(e.breaches) for e in rt.store.escalations().values())
     assert summary.breaches == breaches > len([d for d in summary.made if d.action == "breach"])  # several per decision
