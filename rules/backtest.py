@@ -46,7 +46,8 @@ def run_backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None
     if now is not None and now != source.now:
         source = source.at(now)
     directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
-    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions)
+    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions,
+                    keep_timeline=keep_decisions)
     unmatched: list[str] = []
     replay.feed_ordered(ordered_events(source, directory, unmatched.append))
     replay.unmatched = sorted(unmatched)
@@ -68,7 +69,7 @@ def run_many(
     for i, cfg in enumerate(cfgs):
         directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
         replays.append(Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=False,
-                              listener=listeners[i] if i < len(listeners) else None))
+                              keep_timeline=False, listener=listeners[i] if i < len(listeners) else None))
     unmatched: list[str] = []
     for event in ordered_events(source, replays[0].ctx.directory, unmatched.append):
         for replay in replays:

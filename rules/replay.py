@@ -32,6 +32,7 @@ class Replay:
     events_applied: int = 0
     unmatched: list[str] = field(default_factory=list)
     keep_decisions: bool = True  # off for long replays: only the counts below are kept
+    keep_timeline: bool = True  # off for backtests: their output has no timeline, and it only grows
     _informed: dict[str, set[str]] = field(default_factory=dict)
     _informed_at: dict[str, datetime] = field(default_factory=dict)
     opened: int = 0
@@ -61,7 +62,12 @@ class Replay:
                 before = self.states.get(current.account)
                 outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
                 self.events_applied += 1
-                self.states[current.account] = outcome.state
+                state = outcome.state
+                if outcome.decisions and not self.keep_timeline and state.escalation is not None:
+                    state = state.model_copy(update={"escalation": state.escalation.model_copy(
+                        update={"timeline": ()})})
+                    outcome = outcome._replace(state=state)
+                self.states[current.account] = state
                 self._forgotten(before, outcome.state)
                 self._record_hits(outcome.hits)
                 for decision in outcome.decisions:
