@@ -69,6 +69,13 @@ def escalate(
                                    *(k for t in triggers for k in t.tickets)]))
     linked = [state.tickets[k] for k in tickets if k in state.tickets]
     severity, severity_why = assess_severity(triggers, linked, cfg)
+    if prev is not None and prev.severity_set_at is not None:
+        # a person set the severity on the epic: only evidence after that can raise it again
+        fresh = [t for t in triggers if t.at > prev.severity_set_at]
+        later = [f for f in linked if f.created > prev.severity_set_at]
+        severity, severity_why = (assess_severity(fresh, later, cfg) if fresh or later
+                                  else (prev.severity, "set on the epic by a person"))
+        severity_why += f"; new evidence since the severity was set on the epic {prev.severity_set_at:%Y-%m-%d %H:%M}Z"
     tier, tier_why = assess_tier(account, triggers, linked, state.multi, directory, cfg)
     notes: list[str] = []
 

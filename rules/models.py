@@ -233,7 +233,7 @@ class Escalation(Frozen):
     severity: Severity
     tier: int
     owner: str | None
-    status: Literal["Open", "In Progress", "Resolved", "Closed"] = "Open"
+    status: Literal["Open", "In Progress", "Resolved", "Closed", "Dismissed"] = "Open"
     stakeholders: tuple[str, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     tickets: tuple[str, ...] = ()
@@ -253,6 +253,15 @@ class Escalation(Frozen):
     concession_given: bool | None = None
     resolution_summary: str = ""
     recovery: tuple[PlanStep, ...] = ()
+    # --- going live and people on the epic (rules.lifecycle.visible, rules.lifecycle.people) ---
+    shown_at: UtcDatetime | None = Field(default=None, description="when its epic was created (first visible)")
+    clocks_from: UtcDatetime | None = Field(
+        default=None, description="SLA clocks start here, not at opened (shown more than a poll interval later)")
+    found_in_history: bool = Field(default=False, description="opened before go-live (the first backfill)")
+    dismissed_at: UtcDatetime | None = None
+    dismissed_by: str | None = None
+    severity_set_at: UtcDatetime | None = Field(
+        default=None, description="a person set the severity on the epic then: only later evidence raises it")
 
     @property
     def is_open(self) -> bool:
@@ -266,3 +275,22 @@ def external_id(account_id: str, opened: datetime) -> str:
     created, in Salesforce (upsert by ``External_Id__c``) and in Jira (JQL on the epic's property).
     """
     return f"ESC-{account_id}-{_as_utc(opened):%Y%m%dT%H%M%SZ}"
+
+
+def clocked(esc: Escalation) -> Escalation:
+    """The escalation as its SLA clocks see it: opened when people could first act on it.
+
+    An escalation found in history (its epic created more than a poll interval after its
+    trigger) carries ``clocks_from``; its acknowledge, update, action-plan and resolution
+    deadlines then count from that moment, with the severity in force then, so nobody is
+    held to a deadline that fell before the epic existed. Otherwise it is returned unchanged.
+    """
+    start = esc.clocks_from
+    if start is None or start <= esc.opened:
+        return esc
+    changes = sorted(esc.severity_history or (SeverityChange(at=esc.opened, severity=esc.severity),),
+                     key=lambda c: c.at)
+    before = [c for c in changes if c.at <= start]
+    first = before[-1].severity if before else changes[0].severity
+    kept = (SeverityChange(at=start, severity=first), *(c for c in changes if c.at > start))
+    return esc.model_copy(update={"opened": start, "severity_history": kept})

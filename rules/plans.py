@@ -13,13 +13,18 @@ from typing import Literal
 
 from rules.calendar import deadline
 from rules.config import RulesConfig
-from rules.models import Escalation, PlanStep, SeverityChange
+from rules.models import Escalation, PlanStep, SeverityChange, clocked
 
 Clock = Literal["acknowledge", "action_plan", "update"]
 
 
 def sla_deadline(esc: Escalation, clock: Clock, cfg: RulesConfig) -> datetime:
-    """The earliest deadline of ``clock`` implied by any severity the escalation has had."""
+    """The earliest deadline of ``clock`` implied by any severity the escalation has had.
+
+    Counted from when the escalation became visible when it was found in history
+    (:func:`rules.models.clocked`).
+    """
+    esc = clocked(esc)
     history = esc.severity_history or (SeverityChange(at=esc.opened, severity=esc.severity),)
     out = []
     for change in history:

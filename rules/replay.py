@@ -15,6 +15,7 @@ from rules.engine import Finding, WorldView, apply
 from rules.escalation import Decision
 from rules.events import Event, MultiCustomer, sort_key
 from rules.hit_window import HitWindow
+from rules.intents import notify_kinds
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
 from rules.triggers import Context
@@ -37,6 +38,7 @@ class Replay:
     _informed_at: dict[str, datetime] = field(default_factory=dict)
     opened: int = 0
     updated: int = 0
+    notifications: int = 0  # those the decisions would send (rules.intents.notify_kinds)
     listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
 
     def __post_init__(self) -> None:
@@ -73,6 +75,8 @@ class Replay:
                 for decision in outcome.decisions:
                     if self.listener is not None:
                         self.listener(decision)
+                    was = before.escalation if before is not None and decision.action == "update" else None
+                    self.notifications += len(notify_kinds(was, decision.escalation))
                     if decision.action == "open":
                         self.opened += 1
                         if decision.escalation.owner:

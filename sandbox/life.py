@@ -1,8 +1,9 @@
 """A living sandbox for the demo: the world keeps changing the way a real org and site do.
 
 A script of steps, each at an offset from the start: new tickets that escalate, a health score
-that drops, an owner acknowledging an escalation on its epic, a tier-raising legal threat, an
-epic resolved with a root cause. Each step goes through the same paths the admin surface uses,
+that drops, an owner acknowledging an escalation on its epic, a tier-raising legal threat, a
+director reassigning an epic, an epic resolved with a root cause, a false alarm dismissed.
+Each step goes through the same paths the admin surface uses,
 so the connector sees ordinary API data.
 """
 
@@ -68,6 +69,91 @@ def _resolve(sb: Sandbox) -> bool:
     return False
 
 
+# --- a person working the epic (changes authored by that person, as Jira's changelog shows them) ---
+
+
+def _user(sb: Sandbox, email: str):  # noqa: ANN202 - the site's user
+    user = sb.site.find_user(email)
+    if user is None:
+        raise KeyError(f"no Jira user {email}")
+    return user
+
+
+def reassign_epic(sb: Sandbox, key: str, to: str, by: str) -> None:
+    """``by`` assigns the issue to ``to`` in Jira's UI."""
+    with sb.lock:
+        iss, new, person = sb.site.issue(key), _user(sb, to), _user(sb, by)
+        old = sb.site.users.get(iss.assignee) if iss.assignee else None
+        change = {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
+                  "from": iss.assignee, "fromString": old.display_name if old else None,
+                  "to": new.account_id, "toString": new.display_name}
+        iss.assignee = new.account_id
+        sb.site.touch(iss, [change], author=person.account_id)
+
+
+def set_epic_priority(sb: Sandbox, key: str, priority: str, by: str) -> None:
+    """``by`` changes the issue's priority."""
+    with sb.lock:
+        iss, person = sb.site.issue(key), _user(sb, by)
+        change = {"field": "priority", "fieldtype": "jira", "fieldId": "priority",
+                  "from": None, "fromString": iss.priority, "to": None, "toString": priority}
+        iss.priority = priority
+        sb.site.touch(iss, [change], author=person.account_id)
+
+
+def dismiss_epic(sb: Sandbox, key: str, by: str, *, label: str | None = None,
+                 resolution: str = "Won't Do", status: str = "Done") -> None:
+    """``by`` closes the issue as not an escalation: a resolution (default) or a label."""
+    with sb.lock:
+        iss, person = sb.site.issue(key), _user(sb, by)
+        if label:
+            change = {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None,
+                      "fromString": " ".join(iss.labels), "to": None, "toString": " ".join([*iss.labels, label])}
+            iss.labels = [*iss.labels, label]
+            sb.site.touch(iss, [change], author=person.account_id)
+            return
+        sb.site.set_status(iss, status, author=person.account_id)
+        iss.resolution = resolution
+        for item in iss.changelog[-1].items:
+            if item.get("field") == "resolution":
+                item["toString"] = resolution
+
+
+def edit_record(sb: Sandbox, external_id: str, by: str, **fields: object) -> None:
+    """``by`` (a Salesforce user's e-mail) edits an ``Escalation__c`` record in the UI."""
+    with sb.lock:
+        row = next(r for r in sb.org.records["Escalation__c"].values() if r.get("External_Id__c") == external_id)
+        user = next((u for u in sb.org.records["User"].values() if str(u.get("Email", "")).lower() == by.lower()), None)
+        row.update(fields)
+        sb.org.touch("Escalation__c", row)
+        row["LastModifiedById"] = user["Id"] if user else row["LastModifiedById"]
+
+
+DIRECTOR = "rosa@vendor.example"
+
+
+def _open_epics(sb: Sandbox) -> list[dict]:
+    return [e for e in _epics(sb) if e["status"] in ("To Do", "Open", "In Progress") and e["assignee"]]
+
+
+def _reassign(sb: Sandbox) -> bool:
+    """The director hands an escalation to the other manager (the connector must follow)."""
+    for epic in [e for e in _open_epics(sb) if not e["comments"]]:
+        to = "kai@vendor.example" if epic["assignee"] != "kai@vendor.example" else "lee@vendor.example"
+        reassign_epic(sb, epic["key"], to, by=DIRECTOR)
+        return True
+    return False
+
+
+def _dismiss(sb: Sandbox) -> bool:
+    """The director closes a false alarm as Won't Do (the connector must not reopen it)."""
+    for epic in reversed(_open_epics(sb)):
+        if not epic["comments"]:
+            dismiss_epic(sb, epic["key"], by=DIRECTOR)
+            return True
+    return False
+
+
 SCRIPT = [
     Step(12, "a customer threatens to cancel over an SSO outage",
          _ticket("SUP-9001", "ops@umbrella.example", "SSO login failing for everyone",
@@ -79,7 +165,9 @@ SCRIPT = [
          _ticket("SUP-9002", "kim@acme.example", "Formal notice",
                  "Our counsel is preparing legal action over the failed exports.", priority="High",
                  components=["Reporting"])),
+    Step(54, "a director reassigns an epic to the other manager: the owner follows", _reassign),
     Step(66, "an escalation is resolved with a root cause", _resolve),
+    Step(76, "a director closes a false alarm as Won't Do: dismissed, never reopened", _dismiss),
     Step(84, "three tickets on one issue in a week",
          _ticket("SUP-9003", "it@bluthcompany.example", "Invoice export broken",
                  "The invoice export fails again.", components=["Billing"])),

@@ -99,7 +99,7 @@ def _c(name: str, type_: str, **kw: Any) -> FieldDef:
 
 
 SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
-ESCALATION_STATUSES = ("Open", "In Progress", "Resolved", "Closed")
+ESCALATION_STATUSES = ("Open", "In Progress", "Resolved", "Closed", "Dismissed")
 SEGMENTS = ("enterprise", "mid_market", "smb")
 ROLES = ("support_agent", "csm", "cs_manager", "cs_director", "vp_cs", "vp_engineering", "cto",
          "cro", "ceo")
@@ -132,6 +132,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
         FieldDef("IsActive", "boolean", "Active", nillable=False),
         FieldDef("TimeZoneSidKey", "picklist", "Time Zone", nillable=False, length=40),
         _c("Escalation_Role__c", "picklist", label="Escalation Role", picklist=ROLES, length=255),
+        _c("Jira_Account_Id__c", "string", label="Jira Account Id", length=128),  # i15: people mapping
     ]
     history = _system(with_modstamps=False) + [
         FieldDef("AccountId", "reference", "Account ID", nillable=False, reference_to="Account",
@@ -177,6 +178,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
         _c("Resolution_Summary__c", "textarea", label="Resolution Summary", length=LONG,
            filterable=False),
         _c("Resolution_Business_Days__c", "double", label="Resolution (business days)"),
+        _c("Dismissed_Trigger_Kinds__c", "string", label="Dismissed Trigger Kinds", length=255),
     ]
     # system fields are never writable; everything else keeps its flags
     return {

@@ -5,13 +5,16 @@ Every minute (a beat task, under the same lock as the poll cycle):
 1. read what changed on the connector's own Jira issues since the cursor: epic comments
    (the owner's acknowledge and update), plan-issue transitions (``intake`` leaving its first
    status acknowledges, ``customer_update`` moving is an update), the epic's status and its
-   root-cause / concession fields;
-2. turn each into a pure :mod:`rules.lifecycle` decision, in time order;
-3. run the SLA watch over every open escalation at ``now``;
+   root-cause / concession fields; and what people changed on the epics and the records
+   (:mod:`sync.people`: a reassignment, a priority, a dismissal, a record's owner or status);
+2. turn each into a pure :mod:`rules.lifecycle` decision, in time order; learn when each new
+   escalation's epic was created (its SLA clocks may start then: :mod:`rules.lifecycle.visible`);
+3. run the SLA watch over every open escalation whose epic exists, at ``now``;
 4. commit the new escalations, account states and owners' loads with the cursor in one
    transaction, through the same outbox the poll cycle uses, then notify.
 
-Nothing here writes to Salesforce or Jira: :mod:`sync.writes` does, idempotently.
+Nothing here writes to Salesforce or Jira: :mod:`sync.writes` does, idempotently (except the
+few writes following a person needs, in :mod:`sync.people`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
+from rules.intents import lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -38,27 +43,25 @@ from rules.lifecycle import (
     sla_watch,
     subtask_transition,
 )
+from rules.lifecycle.people import (
+    dismiss,
+    priority_set,
+    reassigned,
+    severity_of_priority,
+)
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
+from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
+from sync.golive import go_live_at
+from sync.metrics import decision_counts
+from sync.notifications import roles_for
+from sync.people import Activity, PeopleOnTheEpic
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
 ACTIVITY = "jira.escalations"
 FIRST_STATUSES = ("To Do", "Open", "Backlog")
-
-
-@dataclass
-class Activity:
-    """One thing that happened on a connector-made issue."""
-
-    at: datetime
-    ext: str
-    kind: str  # "comment" | "transition" | "status"
-    step: str | None = None
-    by: str | None = None
-    status: str | None = None
-    fields: EpicFields = field(default_factory=EpicFields)
 
 
 @dataclass
@@ -74,13 +77,18 @@ def account_of_id(ext: str) -> str:
     return ext[4:-17]
 
 
-class Lifecycle:
+class Lifecycle(PeopleOnTheEpic):
     def __init__(self, store: Store, jira: Any, cfg: RulesConfig, *, project: str, overlap: timedelta,
                  salesforce: Any = None,
-                 field_names: dict[str, str] | None = None, clock: Callable[[], datetime]):
+                 field_names: dict[str, str] | None = None, clock: Callable[[], datetime],
+                 poll: timedelta = timedelta(seconds=60),
+                 dismiss: tuple[tuple[str, ...], tuple[str, ...]] = (("Won't Do",), ("not-an-escalation",))):
         self.store, self.jira, self.cfg, self.project = store, jira, cfg, project
         self.salesforce = salesforce
-        self.overlap, self.clock = overlap, clock
+        self.overlap, self.clock, self.poll = overlap, clock, poll
+        self._created: dict[str, datetime] = {}
+        self.dismiss_resolutions, self.dismiss_labels = dismiss
+        self._me: set[str] | None = None
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -93,10 +101,13 @@ class Lifecycle:
     def _activity(self, now: datetime, commit: CycleCommit) -> list[Activity]:
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
+        self._created = {}  # this read's epics only (a long-lived worker must not accumulate them)
         ids = self._fields()
-        raw = list(self.jira.activity_since(self.project, since, sorted(ids.values())))
+        raw = list(self.jira.activity_since(self.project, since, [
+            "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
         refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
+        people = self._people()  # i15: authors by account id (e-mails may be hidden)
         out: list[Activity] = []
         newest = cursor
         marks: dict[str, str] = {}
@@ -108,9 +119,17 @@ class Lifecycle:
             if ref is None:
                 continue
             ext, step = ref["ext"], ref.get("step")
+            if step is None and f.get("created"):
+                self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
+            if step is None:
+                changes = self._people_changes(issue, ext, known, marks)
+                out.extend(changes)
+                if any(a.kind == "dismiss" for a in changes):
+                    marks[f"{issue['key']}:status"] = str((f.get("status") or {}).get("name") or "")
+                    continue  # a dismissal is not a resolution: the status path must not close it
             status = (f.get("status") or {}).get("name")
             when = _transition_time(issue, status) or stamp
-            by = _transition_author(issue, status)
+            by = _transition_author(issue, status, people)
             mark_status = f"{issue['key']}:status"
             previous = known.get(mark_status)
             if status and status != previous:
@@ -128,12 +147,17 @@ class Lifecycle:
                     if mark in known or not c.get("created"):
                         continue
                     marks[mark] = "1"
-                    author = str((c.get("author") or {}).get("emailAddress") or "").lower() or None
+                    author = person_of(c.get("author"), people)  # i15
                     out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author))
         if newest is not None and newest != cursor:
             commit.cursors[ACTIVITY] = min(newest, now)
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    def _people(self) -> dict[str, str]:
+        """Jira account id -> e-mail, as the writer resolved them (i15: connectors/jira_people.py)."""
+        raw = self.store.r.hgetall(self.store.k.jira_users)
+        return known_people({k.decode(): (v.decode() or None) for k, v in raw.items()})
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -156,8 +180,11 @@ class Lifecycle:
             if decision is not None and decision.action != "ignored":
                 escalations[act.ext] = decision.escalation
                 decisions.append(decision)
+        decided = {d.escalation.id for d in decisions}
+        decisions.extend(self._record_edits(now, escalations, decided, ctx, commit))
+        decisions.extend(self._shown(escalations, ctx))
         for ext, esc in list(escalations.items()):
-            if esc.is_open and esc.resolved_at is None:
+            if esc.is_open and esc.resolved_at is None and esc.shown_at is not None:
                 decision = sla_watch(esc, now, ctx)
                 if decision is not None and decision.action != "ignored":
                     escalations[ext] = decision.escalation
@@ -172,6 +199,32 @@ class Lifecycle:
                                       "reasons": list(d.reasons)})
             log.info("escalation %s %s: %s", d.action, d.escalation.id, " | ".join(d.reasons))
         return summary
+
+    def _shown(self, escalations: dict[str, Escalation], ctx: Context) -> list[LifecycleDecision]:
+        """Learn when each new escalation's epic was created (its clocks may start then).
+
+        An escalation whose epic is not known yet is not watched: nobody can see it, so no
+        deadline of it can be missed. The activity read carries the epic's ``created``; an epic
+        it did not show (search lag, or an escalation stored before this was recorded) is
+        looked up by its label, once per watch, only while ``shown_at`` is missing.
+        """
+        out = []
+        go_live = go_live_at(self.store)
+        for ext, esc in list(escalations.items()):
+            if esc.shown_at is not None or not esc.is_open:
+                continue
+            created = self._created.pop(ext, None)
+            if created is None and self.store.index(ext).get("epic"):
+                found = self.jira.by_label(self.project, ext, ["created"])
+                stamp = ((found[0].get("fields") or {}).get("created")) if found else None
+                created = jira_time(stamp) if stamp else None
+            if created is None:
+                continue
+            decision = became_visible(esc, created, self.poll, ctx, go_live, latency=self.poll + self.overlap)
+            if decision is not None:
+                escalations[ext] = decision.escalation
+                out.append(decision)
+        return out
 
     def _health_checks(self, now: datetime, escalations: dict[str, Escalation],
                        before: dict[str, Escalation]) -> list[LifecycleDecision]:
@@ -200,7 +253,16 @@ class Lifecycle:
         if act.kind == "transition" and act.step:
             return subtask_transition(esc, act.step, act.at, act.by, ctx)
         if act.kind == "status" and act.status:
+            if esc.status == "Dismissed":
+                return None  # a dismissed epic's status is not a resolution
             return apply_epic_status(esc, act.status, act.at, act.fields, ctx)
+        if act.kind == "assignee" and esc.is_open:
+            return reassigned(esc, act.value, act.by, act.at, ctx)
+        if act.kind == "priority" and esc.is_open:
+            severity = severity_of_priority(act.value)
+            return priority_set(esc, severity, act.by, act.at, ctx) if severity else None
+        if act.kind == "dismiss":
+            return dismiss(esc, act.by, act.at, act.value or "closed as not an escalation", ctx)
         return None
 
     def _commit(self, decisions: list[LifecycleDecision], before: dict[str, Escalation],
@@ -222,17 +284,32 @@ class Lifecycle:
                     load[esc.owner] -= 1
             elif esc.is_open and not old.is_open and esc.owner:
                 load[esc.owner] += 1
+            elif esc.is_open and old.is_open and esc.owner != old.owner:  # reassigned by a person
+                if old.owner:
+                    load[old.owner] -= 1
+                if esc.owner:
+                    load[esc.owner] += 1
             states[account] = state
             commit.states[account] = state
-            reasons = [r for d in decisions if d.escalation.id == ext for r in d.reasons]
-            comments = [[d.key, d.comment] for d in decisions if d.escalation.id == ext and d.comment]
+            # "shown" is bookkeeping: on the epic's timeline, never a comment (watchers get an e-mail per comment)
+            reasons = [r for d in decisions if d.escalation.id == ext and d.action != "shown" for r in d.reasons]
+            intents, prev = [], old
+            for d in decisions:  # in order: each decision's writes from the escalation before it
+                if d.escalation.id == ext:
+                    shown = d.action == "shown"
+                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=None if shown else d.comment,
+                                                 reasons=() if shown else d.reasons,
+                                                 roles=roles_for(d.escalation, self.cfg))
+                    prev = d.escalation
             entry = pending.get(ext)
-            commit.outbox[ext] = OutboxEntry(
-                esc, (entry.reasons if entry else []) + reasons, (entry.version + 1) if entry else 1,
-                comments=(entry.comments if entry else []) + comments)
+            commit.outbox[ext] = (entry.merged(esc, reasons, intents) if entry
+                                  else OutboxEntry(esc, reasons, intents=merge([], intents)))
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
+        commit.metrics.update(decision_counts(decisions))
         self.store.commit(commit)
+        self._count_dismissals([d for d in decisions if d.action == "dismiss"])
+        self._follow_plan_owners(before, after, [d for d in decisions if d.action == "reassign"])
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
                    and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
         checked = [x for x in changed if any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
@@ -256,12 +333,13 @@ def _epic_fields(fields: dict[str, Any], ids: dict[str, str]) -> EpicFields:
     return EpicFields(root_cause=text("root_cause"), concession_given=flag, resolution_summary=text("resolution"))
 
 
-def _status_changes(issue: dict[str, Any]) -> list[tuple[datetime, str, str | None]]:
+def _status_changes(issue: dict[str, Any], people: dict[str, str] | None = None
+                    ) -> list[tuple[datetime, str, str | None]]:
     out = []
     for history in (issue.get("changelog") or {}).get("histories") or []:
         for item in history.get("items") or []:
             if item.get("field") == "status" and history.get("created"):
-                author = str((history.get("author") or {}).get("emailAddress") or "").lower() or None
+                author = person_of(history.get("author"), people or {})  # i15
                 out.append((jira_time(history["created"]), str(item.get("toString")), author))
     return sorted(out, key=lambda c: c[0])
 
@@ -271,6 +349,7 @@ def _transition_time(issue: dict[str, Any], status: str | None) -> datetime | No
     return times[-1] if times else None
 
 
-def _transition_author(issue: dict[str, Any], status: str | None) -> str | None:
-    authors = [by for _, to, by in _status_changes(issue) if to == status]
+def _transition_author(issue: dict[str, Any], status: str | None, people: dict[str, str] | None = None
+                       ) -> str | None:
+    authors = [by for _, to, by in _status_changes(issue, people) if to == status]
     return authors[-1] if authors else None

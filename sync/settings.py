@@ -6,6 +6,7 @@ that cannot work (no Salesforce credentials of either kind, say) is refused at s
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,9 +16,48 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connectors.notify import NotifyConfig
 
 
-class Settings(BaseSettings):
+def _state_dir() -> Path:
+    """``$XDG_STATE_HOME/escalation-sync`` (``~/.local/state/escalation-sync``): never the cwd."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "escalation-sync"
+
+
+class ServiceSettings(BaseSettings):
+    """The shell's own settings: what Celery's configuration needs, with no credentials (so the
+    worker's config loads even where the credentials live elsewhere)."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       secrets_dir=None)
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    poll_interval_seconds: float = 60.0
+    flush_interval_seconds: float = Field(default=30.0, description="how often the beat fans the outbox out")
+    sla_watch_interval_seconds: float = 60.0
+    task_time_limit_seconds: int = Field(default=900, gt=60)
+    state_dir: Path = Field(default_factory=_state_dir, description="the beat's schedule file lives here")
+
+    # The write path (sync/executor.py, sync/limiter.py)
+    jira_max_in_flight: int = Field(default=10, ge=1, description="concurrent Jira calls per worker")
+    salesforce_max_in_flight: int = Field(default=5, ge=1, description="concurrent Salesforce calls per worker")
+    jira_max_calls_per_second: float = Field(default=100.0, ge=0, description="all workers together; 0: no pacing")
+    jira_endpoint_calls_per_second: float = Field(
+        default=0.0, ge=0, description="per method+endpoint, all workers together (Jira's burst limit); 0: off")
+    salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
+    flush_batch: int = Field(default=200, ge=1, description="escalations per flush task (claimed together)")
+    flush_claim_seconds: float = Field(default=15.0, gt=1, description="a dead flush's claims free within this")
+    # Locks, beat and housekeeping (sync/tasks.py, sync/beat.py, sync/housekeeping.py)
+    cycle_lock_seconds: float = Field(default=20.0, gt=1, description="a task's lock, renewed by its holder; "
+                                                                        "a dead worker's frees within this")
+    beat_lock_seconds: float = Field(default=10.0, gt=1, description="only the holding beat schedules")
+    beat_retry_max_seconds: float = Field(default=5.0, gt=0, description="the beat's back-off cap in a Redis outage")
+    housekeeping_interval_seconds: float = Field(default=600.0, gt=0)
+    unmatched_keep_days: float = Field(default=30.0, gt=0, description="how long unmatched tickets are listed")
+    poll_flush_seconds: float | None = Field(
+        default=None, description="how long a poll task writes what it decided before it hands the rest to "
+                                  "flush tasks (default: half the poll interval)")
+
+
+class Settings(ServiceSettings):
 
     # Salesforce
     salesforce_instance_url: str = Field(description="https://yourorg.my.salesforce.com")
@@ -44,9 +84,13 @@ class Settings(BaseSettings):
     jira_channel_field: str = "Channel"
     jira_account_field: str = "Salesforce Account Id"
     jira_title_field: str = "Reporter Title"
+    # i15: explicit e-mail -> Jira account id mapping for people Jira's user search cannot tell (hidden e-mails)
+    jira_people_file: str | None = Field(default=None, description="JSON object or CSV email,account_id")
+    salesforce_jira_account_field: str = Field(default="Jira_Account_Id__c",
+                                               description="User field holding the Jira account id ('' = none)")
     jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
-        default=30.0, description="how long a Jira write may stay invisible to search")
+        default=30.0, description="how long a Jira write may stay invisible to search after it landed")
 
     # TLS: a CA bundle for both APIs (corporate proxies, the sandbox); default: the system's
     requests_ca_bundle: str | None = None
@@ -55,13 +99,31 @@ class Settings(BaseSettings):
     notify_webhooks: NotifyConfig = Field(default_factory=NotifyConfig)
 
     # Shell
-    redis_url: str = "redis://127.0.0.1:6379/0"
     escalation_rules: Path | None = None
-    poll_interval_seconds: float = 60.0
     backfill_days: float = 30.0
     cursor_overlap_seconds: float = 120.0
     http_timeout_seconds: float = 30.0
     dry_run: bool = False
+    jira_dismiss_resolutions: str = Field(
+        default="Won't Do", description="comma-separated epic resolutions meaning 'not an escalation'")
+    jira_dismiss_labels: str = Field(
+        default="not-an-escalation", description="comma-separated epic labels meaning 'not an escalation'")
+    go_live: Literal["quiet", "skip", "notify"] = Field(
+        default="quiet", description="what escalations found in the first backfill get (README, Going live)")
+
+    @property
+    def write_settle_seconds(self) -> float:
+        """How long after a Jira create was *attempted* the writer waits before concluding it did
+        not land (and creating again): the HTTP timeout plus the search's settle time (i16).
+
+        The attempt is recorded just before the request. The write can land at any moment while
+        the request is in flight: a slow server applies it at the very end, as the client times out
+        and loses the answer. So it may become visible as late as timeout + settle after the
+        attempt; a window of the settle time alone (30 s, equal to the 30 s timeout) closed just as
+        the client gave up, and the retry created a duplicate. A lost answer to a write applied at
+        once (``drop`` in the sandbox) is covered too: it shows in search after the settle time.
+        """
+        return self.jira_search_settle_seconds + self.http_timeout_seconds
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from rules.calendar import deadline
 from rules.config import RulesConfig
-from rules.models import Escalation, Severity, SeverityChange
+from rules.models import Escalation, Severity, SeverityChange, clocked
 from rules.plans import sla_deadline
 
 MAX_DEADLINES = 10_000
@@ -67,7 +67,9 @@ def resolve_slas(cfg: RulesConfig) -> Mapping[Severity, ResolveSla]:
 
 
 def history(esc: Escalation) -> tuple[SeverityChange, ...]:
-    """The severity history in time order (the opening severity when none is recorded)."""
+    """The severity history in time order (the opening severity when none is recorded), as
+    the clocks see it (from ``clocks_from`` when the escalation was found in history)."""
+    esc = clocked(esc)
     changes = esc.severity_history or (SeverityChange(at=esc.opened, severity=esc.severity),)
     return tuple(sorted(changes, key=lambda c: c.at))
 
@@ -90,9 +92,11 @@ def acknowledge_due(esc: Escalation, cfg: RulesConfig) -> datetime:
 def update_anchor(esc: Escalation, cfg: RulesConfig) -> datetime:
     """Where the update series counts from: the latest acknowledgement or update.
 
-    Before any acknowledgement the acknowledge deadline stands in for it.
+    Before any acknowledgement the acknowledge deadline stands in for it. An acknowledgement
+    or update from before the clocks started (found in history) counts from their start.
     """
-    ack = esc.acknowledged_at or acknowledge_due(esc, cfg)
+    start = clocked(esc).opened
+    ack = max(esc.acknowledged_at, start) if esc.acknowledged_at else acknowledge_due(esc, cfg)
     return max(ack, esc.last_update_at) if esc.last_update_at else ack
 
 

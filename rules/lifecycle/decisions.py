@@ -24,6 +24,10 @@ Action = Literal[
     "status",            # the epic's status or fields changed the record
     "ignored",           # nothing to write; the reason is for the log only
     "health_validation",  # the month-3 health check: a comment on the epic
+    "shown",             # its epic exists: the SLA clocks know when people could first act
+    "reassign",          # a person changed the epic's assignee: the owner follows
+    "severity",          # a person changed the epic's priority: the severity follows
+    "dismiss",           # a person closed the epic as not an escalation
 ]
 
 

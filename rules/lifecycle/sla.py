@@ -10,7 +10,12 @@ What a breach does:
 
 * acknowledge or update missed: a timeline entry, the tier up by one (at most 4), the people
   of the new tier added as stakeholders (Jira watchers) and notified with the owner. The owner
-  never changes (section 5).
+  never changes (section 5). One watch pass raises the tier at most once, however many
+  deadlines it finds missed (a watch catching up after an outage, several update deadlines):
+  every one of them is recorded and named in that pass's single timeline entry.
+* a deadline that fell before the escalation became visible (``shown_at``: its epic created)
+  is never a breach: nobody could have met it. An escalation found in history counts its
+  clocks from then (:func:`rules.models.clocked`).
 * resolution missed (SEV-1/2): the executive sponsor becomes required, due 24 h after the
   missed deadline (section 6), which adds the ``sponsor_brief`` step. The tier does not move:
   section 9 raises the tier for acknowledge and update breaches only.
@@ -61,6 +66,8 @@ def missed(
     clocks = {b.clock for b in esc.breaches}
     acted = {(b.clock, b.due) for b in esc.breaches}
     found: list[tuple[Breach, str]] = []
+    if esc.shown_at is not None and now < esc.shown_at:
+        return []
 
     ack_due = acknowledge_due(esc, cfg)
     if "acknowledge" not in clocks and now >= ack_due:
@@ -85,6 +92,8 @@ def missed(
     if "resolution" not in clocks and res_due is not None and now >= res_due:
         found.append((Breach(clock="resolution", due=res_due, at=now),
                       f"{esc.severity.label} not resolved by {stamp(res_due)}"))
+    visible = esc.shown_at
+    found = [(b, what) for b, what in found if visible is None or b.due >= visible]  # nobody could act before
     return sorted(found, key=lambda item: (item[0].due, item[0].clock))
 
 
@@ -111,22 +120,24 @@ def sla_watch(
     if not found:
         return None
     cfg, owner = ctx.cfg, esc.owner
-    notes: list[str] = []
     tier = esc.tier
     sponsor = esc.exec_sponsor
-    for breach, what in found:
+    what_missed = [what for _, what in found]
+    for breach, _ in found:
         if breach.clock == "resolution":
             due = breach.due + cfg.exec_sponsor.within
             reason = f"a {esc.severity.label} was not resolved within its SLA"
             sponsor = merge_sponsor(sponsor, ExecSponsor(required=True, due=due, reasons=(reason,)))
-            notes.append(f"SLA breach: {what}; executive sponsor required by "
-                         f"{stamp(sponsor.due or due)}")
-            continue
-        raised = min(MAX_TIER, tier + 1)
-        change = (f"tier {tier} -> {raised}" if raised > tier
-                  else f"tier stays {tier} (the highest)")
-        notes.append(f"SLA breach: {what}; {change}; owner stays {owner or 'nobody'}")
-        tier = raised
+    consequences = []
+    if any(b.clock != "resolution" for b, _ in found):
+        # one pass raises the tier at most once, however many deadlines it found missed
+        tier = min(MAX_TIER, esc.tier + 1)
+        consequences.append(f"tier {esc.tier} -> {tier}" if tier > esc.tier
+                            else f"tier stays {tier} (the highest)")
+        consequences.append(f"owner stays {owner or 'nobody'}")
+    if sponsor != esc.exec_sponsor:
+        consequences.append(f"executive sponsor required by {stamp(sponsor.due or now)}")
+    notes = [f"SLA breach: {'; '.join(what_missed)}; {'; '.join(consequences)}"]
 
     before = set(esc.stakeholders)
     people = set(before)
@@ -139,6 +150,7 @@ def sla_watch(
     added = tuple(sorted(people - before))
     if added:
         notes.append(f"Stakeholders added: {', '.join(added)}")
+    notes = ["; ".join(notes)]  # one timeline entry per pass, naming every deadline it missed
 
     breaches = tuple(b for b, _ in found)
     new = esc.model_copy(update={

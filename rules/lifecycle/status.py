@@ -32,7 +32,7 @@ from rules.models import Escalation, Frozen
 from rules.plans import plan_for
 from rules.triggers.base import Context
 
-RecordStatus = Literal["Open", "In Progress", "Resolved", "Closed"]
+RecordStatus = Literal["Open", "In Progress", "Resolved", "Closed", "Dismissed"]
 _OPEN = ("Open", "In Progress")
 
 ROOT_CAUSE_MARK = "Root cause requested"

@@ -21,12 +21,10 @@ from rules.backtest import backtest, result_of, run_many
 from rules.compare import compare, pareto, summary
 from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
-from rules.escalation import Decision
 from rules.sweep import combinations, overrides, parse_axis
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
 from sync.commands.tables import compare_table, sweep_table
-from sync.notifications import kinds_for
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,16 +49,6 @@ def parse_now(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class Notifications:
-    """Counts the notifications the decisions of one replay would send (sync.notifications)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, decision: Decision) -> None:
-        self.count += len(kinds_for(decision.action, decision.escalation, decision.reasons))
-
-
 def _base_rules(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
@@ -73,11 +61,10 @@ def _base_rules(path: str | None) -> dict[str, Any]:
 def _replays(args: argparse.Namespace, cfgs: list[RulesConfig]) -> tuple[list[dict[str, Any]], list[int], Any]:
     now = parse_now(args.now) if args.now else None
     source = open_book(args.book, skip_bad=args.skip_bad)
-    counters = [Notifications() for _ in cfgs]
-    replays = run_many(source, cfgs, now, counters)
+    replays = run_many(source, cfgs, now)
     finish(source, args.book, args.skip_bad)
     _warn_skipped(args.book, source.skipped)
-    return [result_of(r) for r in replays], [c.count for c in counters], source
+    return [result_of(r) for r in replays], [r.notifications for r in replays], source
 
 
 def _warn_skipped(path: str, skipped: list[str]) -> None:

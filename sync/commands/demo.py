@@ -41,11 +41,18 @@ def _rows(store: Store) -> list[dict[str, Any]]:
         rows.append({"account": esc.account_name, "tier": esc.tier, "severity": esc.severity.label,
                      "owner": esc.owner or "-", "epic": idx.get("epic") or "(writing)",
                      "status": esc.status, "triggers": ", ".join(sorted({t.kind for t in esc.triggers})),
-                     "acked": "yes" if esc.acknowledged_at else "no", "breaches": len(esc.breaches)})
+                     "acked": "yes" if esc.acknowledged_at else "no", "breaches": len(esc.breaches),
+                     "latest": _latest(esc)})
     return rows
 
 
-COLUMNS = ("account", "tier", "severity", "owner", "epic", "status", "acked", "breaches", "triggers")
+COLUMNS = ("account", "tier", "severity", "owner", "epic", "status", "acked", "breaches", "triggers", "latest")
+
+
+def _latest(esc: Any) -> str:
+    """The newest timeline entry, short: what just happened to it (a reassignment, a dismissal)."""
+    text = esc.timeline[-1].text if esc.timeline else ""
+    return text if len(text) <= 48 else text[:47] + "…"
 
 
 def _table(rows: list[dict[str, Any]], notes: list[str], started: float) -> Table:

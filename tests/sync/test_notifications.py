@@ -24,7 +24,8 @@ def posts(router: respx.MockRouter) -> list[tuple[str, dict]]:
 def test_cycles_notify_new_severe_escalations_tier_rises_and_breaches_once(sandbox, redis_url, caplog):
     caplog.set_level(logging.DEBUG)
     routes = {"default": [HOOK], "role:cro": [CRO_HOOK]}
-    rt = Runtime(settings_for(sandbox, redis_url, notify_webhooks=routes), clock=sandbox.clock.now)
+    # go_live=notify: the book's history escalations are each told (the default, quiet, sends one digest)
+    rt = Runtime(settings_for(sandbox, redis_url, notify_webhooks=routes, go_live="notify"), clock=sandbox.clock.now)
     with respx.mock(assert_all_called=False) as router:
         router.route(host="hooks.example").mock(return_value=httpx.Response(200, text="ok"))
         router.route().pass_through()
