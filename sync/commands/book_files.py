@@ -356,6 +356,7 @@ def open_book(path: str, skip_bad: bool = False) -> BookSource:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, [f"not UTF-8 text: {exc}"]) from exc
+    del raw  # the text is kept (tickets are decoded from it as the replay reaches them); the bytes not
     if fmt == "json":
         return _json_book(text, path, problems)
     try:
