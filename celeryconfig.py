@@ -1,15 +1,19 @@
 """Celery configuration: Redis broker, reliability settings, and the one beat table.
 
-Read by ``sync.app``. Every value comes from the environment (the same settings as the rest of
-the connector); the beat table is built here, once, with an ``expires`` on every entry so a
-backlog never piles up duplicate runs (paperless-ngx's pattern).
+Read by ``sync.app``. Every value comes from :class:`sync.settings.ServiceSettings` (the same
+settings, environment and ``.env`` file as the rest of the connector); the beat table is built
+here, once, with an ``expires`` on every entry so a backlog never piles up duplicate runs
+(paperless-ngx's pattern). The beat's schedule file lives in ``STATE_DIR``, never in whatever
+directory the service was started from.
 """
 
 from __future__ import annotations
 
-import os
+from sync.settings import ServiceSettings
 
-broker_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_s = ServiceSettings()
+
+broker_url = _s.redis_url
 result_backend = broker_url
 result_expires = 3600
 
@@ -27,24 +31,26 @@ worker_prefetch_multiplier = 1
 broker_transport_options = {"visibility_timeout": 3600}
 broker_connection_retry_on_startup = True
 
-task_time_limit = int(os.environ.get("TASK_TIME_LIMIT_SECONDS", "900"))
+task_time_limit = _s.task_time_limit_seconds
 task_soft_time_limit = task_time_limit - 60
 task_default_queue = "escalation-sync"
 worker_hijack_root_logger = False
 timezone = "UTC"
 enable_utc = True
 
-
-def _seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
-
-
-POLL = _seconds("POLL_INTERVAL_SECONDS", 60)
-FLUSH = _seconds("FLUSH_INTERVAL_SECONDS", 30)
-WATCH = _seconds("SLA_WATCH_INTERVAL_SECONDS", 60)
+POLL = _s.poll_interval_seconds
+FLUSH = _s.flush_interval_seconds
+WATCH = _s.sla_watch_interval_seconds
 
 # Only the beat holding a Redis lock sends (sync.beat): two beats never double-schedule.
 beat_scheduler = "sync.beat:LockedScheduler"
+try:
+    _s.state_dir.mkdir(parents=True, exist_ok=True)
+    beat_schedule_filename = str(_s.state_dir / "celerybeat-schedule")
+except OSError:  # a read-only home (some containers): the system's temporary directory
+    import tempfile
+
+    beat_schedule_filename = str(__import__("pathlib").Path(tempfile.gettempdir()) / "escalation-sync-beat")
 
 beat_schedule = {
     "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL}},

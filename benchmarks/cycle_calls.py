@@ -1,6 +1,7 @@
 """API calls per cycle against the lower bound, from the sandbox's request log.
 
     python benchmarks/cycle_calls.py --tickets 10000 --accounts 2000
+    python benchmarks/cycle_calls.py --tickets 10000 --accounts 2000 --short-pages --email-privacy all
 
 Runs, against a sandbox loaded with a generated book (all tickets changed in the last week)
 and a private redis-server: one full cycle (the backfill), then an idle cycle. Counts every
@@ -65,11 +66,15 @@ def main() -> None:
     p.add_argument("--tickets", type=int, default=10_000)
     p.add_argument("--accounts", type=int, default=2_000)
     p.add_argument("--days", type=int, default=7)
+    p.add_argument("--short-pages", action="store_true", help="sandbox pages shorter than asked (both systems)")
+    p.add_argument("--email-privacy", default="some", choices=["some", "all", "none"],
+                   help="which Jira users hide their e-mail (the sandbox's default: some)")
     a = p.parse_args()
     book = parse_book(generate(a.tickets, a.accounts, days=a.days, seed=3))
     redis_server = RedisServer()
     try:
-        with Sandbox(book, daily_api_limit=10_000_000) as sb:
+        with Sandbox(book, daily_api_limit=10_000_000, short_pages=a.short_pages,
+                     jira_email_privacy=a.email_privacy) as sb:
             env = sb.env()
             values = {k.lower(): v for k, v in env.items() if k.startswith(("SALESFORCE_", "JIRA_"))}
             values["requests_ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
@@ -103,7 +108,8 @@ def main() -> None:
     work = {k: by_kind[k] for k in bound}
     total_bound, total_work = sum(bound.values()), sum(work.values())
     print(json.dumps({
-        "tickets": a.tickets, "accounts": a.accounts, "escalations": escalations, "plan_issues": steps,
+        "tickets": a.tickets, "accounts": a.accounts, "short_pages": a.short_pages,
+        "email_privacy": a.email_privacy, "escalations": escalations, "plan_issues": steps,
         "cycle_wall_s": round(wall, 2), "calls": dict(sorted(by_kind.items())), "lower_bound": bound,
         "calls_vs_bound": round(total_work / total_bound, 3) if total_bound else None,
         "batched_reads_writes": {k: work[k] for k in ("sf.query", "sf.collections", "jira.search", "jira.bulk_create")},

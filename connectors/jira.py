@@ -4,7 +4,11 @@ Custom fields are found by name once (``/field``) and cached; JQL dates are writ
 minute precision in the API user's time zone (``/myself``); searches page by
 ``nextPageToken`` (Cloud) or ``startAt`` (Data Center) and ask only for the fields needed.
 Every value put into JQL is quoted and escaped. HTTP outcomes map onto
-:mod:`connectors.errors`; the client's own session retries 429s with ``Retry-After``.
+:mod:`connectors.errors`. The client's own retries are off (``max_retries=0``): one retry policy,
+the shell's (a ``gate`` paces every request and absorbs a 429 by its ``Retry-After``, scoped by
+``RateLimit-Reason``; the task layer retries the rest). Writes go through REST v3 on Cloud (the
+epic's description is an ADF document) and v2 on Data Center; ticket links ride inside the
+create request (``update.issuelinks``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from jira import JIRA, JIRAError
 
 from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
+from connectors.jira_errors import error_text
+from connectors.jira_people import people_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,9 +51,10 @@ def jql_key(value: str) -> str:
 
 class JiraConnector:
     def __init__(self, url: str, *, email: str | None = None, api_token: str | None = None,
-                 pat: str | None = None, timeout: float = 30.0, max_retries: int = 3,
+                 pat: str | None = None, timeout: float = 30.0, max_retries: int = 0,
                  ca_bundle: str | None = None,
-                 field_names: dict[str, str] | None = None, on_error: Callable[[int], None] | None = None):
+                 field_names: dict[str, str] | None = None, on_error: Callable[[int], None] | None = None,
+                 gate: Callable[[Any], None] | None = None):
         auth: dict[str, Any] = {"token_auth": pat} if pat else {"basic_auth": (email, api_token)}
         try:
             options = {"verify": ca_bundle} if ca_bundle else {}
@@ -58,6 +65,8 @@ class JiraConnector:
             raise RetriableError(f"Jira at {url} unreachable: {type(exc).__name__}") from exc
         count_call("jira", 200)  # the constructor's serverInfo, made before a hook could be attached
         self.client._session.hooks["response"].append(response_hook("jira"))
+        if gate is not None:  # pacing and 429s: the shell's limiter wraps the session
+            gate(self.client._session)
         self.cloud = bool(getattr(self.client, "_is_cloud", False))
         self.field_names = field_names or {"channel": "Channel", "account": "Salesforce Account Id",
                                            "title": "Reporter Title"}
@@ -74,15 +83,22 @@ class JiraConnector:
         except requests.RequestException as exc:
             raise RetriableError(f"Jira {what}: {type(exc).__name__}") from exc
 
-    def url(self, path: str) -> str:
-        return self.client._get_url(path)  # the client's own URL builder (rest/api/2/...)
+    def url(self, path: str, version: int = 2) -> str:
+        if version == 2:
+            return self.client._get_url(path)  # the client's own URL builder (rest/api/2/...)
+        return f"{self.client._options['server']}/rest/api/{version}/{path}"
 
-    def send(self, what: str, method: str, path: str, body: Any = None) -> Any:
-        """A call through the client's own session (auth, retries), for endpoints whose client
+    @property
+    def write_version(self) -> int:
+        """REST v3 on Cloud (rich text is ADF there), v2 on Data Center."""
+        return 3 if self.cloud else 2
+
+    def send(self, what: str, method: str, path: str, body: Any = None, version: int = 2) -> Any:
+        """A call through the client's own session (auth, the gate), for endpoints whose client
         helper would add lookups we do not need (watchers, links, field updates)."""
         def go() -> Any:
             data = json.dumps(body) if body is not None else None
-            response = self.client._session.request(method, self.url(path), data=data)
+            response = self.client._session.request(method, self.url(path, version), data=data)
             return response.json() if response.content else None
         return self.call(what, go)
 
@@ -209,35 +225,77 @@ class JiraConnector:
         return list(self.search("find children", f"{clause} = {jql_key(key)}", fields))
 
     def account_id(self, email: str) -> str | None:
-        """The Jira user with exactly this email (Cloud accountId, Data Center name)."""
-        users = self.call("user search", lambda: self.client.search_users(query=email, maxResults=20))
-        for user in users:
-            raw = getattr(user, "raw", {})
-            if str(raw.get("emailAddress", "")).lower() == email.lower():
-                return str(raw.get("accountId") or raw.get("name"))
-        return None
+        """The Jira user for this e-mail (Cloud accountId, Data Center name), never relying on a
+        visible ``emailAddress`` (i15: connectors/jira_people.py)."""
+        return people_for(self).account_id(email)
 
     # --- writes --------------------------------------------------------------------------
 
     def create(self, issues: list[dict[str, Any]]) -> list[str | None]:
-        """Bulk create (50 a call); the new keys in input order, None where Jira refused one."""
+        """Bulk create (50 a call, REST v2) of issues given by their ``fields``; the new keys in
+        input order, None where Jira refused one."""
         keys: list[str | None] = []
         for start in range(0, len(issues), BULK):
-            chunk = issues[start:start + BULK]
-            results = self.call("bulk create", lambda c=chunk: self.client.create_issues(c, prefetch=False))
-            for fields, result in zip(chunk, results, strict=True):
-                if result.get("status") == "Success" and result.get("issue") is not None:
-                    keys.append(result["issue"].key)
-                else:
-                    log.error("jira refused to create %r: %s", fields.get("summary"), result.get("error"))
-                    keys.append(None)
+            keys.extend(self.create_chunk([{"fields": f} for f in issues[start:start + BULK]], version=2))
+        return keys
+
+    def create_chunk(self, chunk: list[dict[str, Any]], version: int | None = None) -> list[str | None]:
+        """One bulk create call (at most 50) of ``{"fields", "update"}`` bodies: ``POST
+        issue/bulk`` through ``version`` (default: v3 on Cloud, v2 on Data Center)."""
+        if len(chunk) > BULK:
+            raise ValueError(f"at most {BULK} issues per bulk create, not {len(chunk)}")
+
+        def go() -> dict[str, Any]:
+            url = self.url("issue/bulk", version or self.write_version)
+            try:
+                response = self.client._session.request("POST", url, data=json.dumps({"issueUpdates": chunk}))
+            except JIRAError as exc:  # all refused: a 400 with the same body
+                if exc.status_code == 400 and exc.response is not None:
+                    try:
+                        body = exc.response.json()
+                    except ValueError:
+                        raise exc from None
+                    if isinstance(body, dict) and "errors" in body:
+                        return body
+                raise
+            return dict(response.json())
+
+        answer = self.call("bulk create", go)
+        failed = {int(e.get("failedElementNumber", -1)): e for e in answer.get("errors") or []}
+        created = iter(answer.get("issues") or [])
+        keys: list[str | None] = []
+        for n, body in enumerate(chunk):
+            if n in failed:
+                log.error("jira refused to create %r: %s", body["fields"].get("summary"),
+                          json.dumps(failed[n].get("elementErrors"))[:300])
+                keys.append(None)
+            else:
+                issue = next(created, None)
+                keys.append(str(issue["key"]) if issue else None)
         return keys
 
     def update(self, key: str, fields: dict[str, Any]) -> None:
+        """``PUT issue/{key}`` through v2 (text fields as plain text)."""
         self.send("update issue", "PUT", f"issue/{jql_key(key)}", {"fields": fields})
+
+    def edit(self, key: str, fields: dict[str, Any]) -> None:
+        """``PUT issue/{key}`` through the write version: v3 on Cloud (the description is ADF)."""
+        self.send("update issue", "PUT", f"issue/{jql_key(key)}", {"fields": fields}, self.write_version)
 
     def comment(self, key: str, body: str) -> None:
         self.send("comment", "POST", f"issue/{jql_key(key)}/comment", {"body": body})
+
+    def comment_texts(self, key: str) -> list[str]:
+        """Every comment's text on an issue (v2: plain text), to find one a lost answer hid."""
+        texts: list[str] = []
+        start = 0
+        while True:
+            page = self.send("comments", "GET", f"issue/{jql_key(key)}/comment?startAt={start}&maxResults=100")
+            comments = page.get("comments", []) if isinstance(page, dict) else []
+            texts.extend(str(c.get("body") or "") for c in comments)
+            start += len(comments)
+            if not comments or start >= int(page.get("total", 0)):
+                return texts
 
     def watch(self, key: str, account_id: str) -> None:
         self.send("add watcher", "POST", f"issue/{jql_key(key)}/watchers", account_id)
@@ -246,10 +304,26 @@ class JiraConnector:
         self.send("link issues", "POST", "issueLink", {
             "type": {"name": link_type}, "inwardIssue": {"key": inward}, "outwardIssue": {"key": outward}})
 
+    def transition(self, key: str, to: str) -> bool:
+        """Move an issue to the status named ``to``; False when no transition leads there."""
+        page = self.send("transitions", "GET", f"issue/{jql_key(key)}/transitions")
+        for t in (page or {}).get("transitions", []):
+            names = {str((t.get("to") or {}).get("name", "")).lower(), str(t.get("name", "")).lower()}
+            if to.lower() in names:
+                self.send("transition", "POST", f"issue/{jql_key(key)}/transitions", {"transition": {"id": t["id"]}})
+                return True
+        return False
+
+
+def links_update(link_type: str, tickets: list[str]) -> dict[str, Any]:
+    """The create request's ``update`` block linking the new issue to ``tickets`` (the ticket
+    inward, the new issue outward: the same link ``JiraConnector.link`` makes)."""
+    return {"issuelinks": [{"add": {"type": {"name": link_type}, "inwardIssue": {"key": t}}} for t in tickets]}
+
 
 def _mapped(what: str, exc: JIRAError) -> Exception:
     status = exc.status_code or 0
-    text = (exc.text or "")[:300]
+    text = error_text(exc)  # i15: any body shape (JSON, {message}, text, HTML): connectors/jira_errors.py
     if status == 429 or status >= 500 or status == 0:
         retry = None
         if exc.response is not None:

@@ -23,7 +23,9 @@ Settings (``Sandbox.env()``, ``--print-env``)
 Salesforce (``/services/data/v42.0`` .. ``v62.0``; v59.0 semantics)
     - Token endpoint ``POST /services/oauth2/token``: ``client_credentials`` (Basic auth or form
       fields) and JWT bearer (RS256, ``iss`` = client id, ``sub`` = a User's ``Username``, i.e.
-      the e-mail; signature checked when the sandbox has ``jwt_public_key``). Failures are 400
+      the e-mail; signature checked when the sandbox has ``jwt_public_key``). Success carries
+      ``access_token``, ``signature``, ``scope``, ``instance_url``, ``id``, ``token_type``,
+      ``issued_at`` and ``api_instance_url`` (``https://api.salesforce.com``). Failures are 400
       ``{"error": "invalid_client"|"invalid_grant", "error_description"}``.
     - Sessions expire after ``token_ttl_seconds`` of sandbox time (default 7200) or on
       ``POST /expire-tokens``: 401 ``[{"message": "Session expired or invalid",
@@ -33,7 +35,8 @@ Salesforce (``/services/data/v42.0`` .. ``v62.0``; v59.0 semantics)
       ``Email_Domains__c`` (comma- OR semicolon-separated: split on both),
       ``Health_Score__c`` (latest sample), ``SystemModstamp``, ``LastModifiedDate``);
       ``User`` (``Email``, ``Username``, ``Name``, ``Title``, ``ManagerId`` -> ``Manager``,
-      ``IsActive``, ``Escalation_Role__c`` = the book role); ``AccountHistory`` (``AccountId``
+      ``IsActive``, ``Escalation_Role__c`` = the book role, ``Jira_Account_Id__c`` = empty, for
+      the people mapping); ``AccountHistory`` (``AccountId``
       -> ``Account``, ``Field`` = ``'Health_Score__c'``, ``OldValue``/``NewValue`` as numbers,
       ``CreatedDate``; no ``SystemModstamp``; Old/NewValue cannot be filtered);
       ``Escalation__c`` (see ``sandbox.sf_schema``: ``External_Id__c`` is the external id,
@@ -46,7 +49,9 @@ Salesforce (``/services/data/v42.0`` .. ``v62.0``; v59.0 semantics)
       as JSON floats, relationship fields nested (``"Owner": {"attributes": ..., "Email": ...}``).
     - SOQL: see ``sandbox.soql``. Paging by ``nextRecordsUrl``
       (``/services/data/vXX.X/query/01g...-<offset>``) in batches of 2000, or
-      ``Sforce-Query-Options: batchSize=N`` (200..2000). ``queryAll`` includes deleted rows.
+      ``Sforce-Query-Options: batchSize=N`` (200..2000); with ``short_pages=True`` batches
+      shrink with row size (about 150 KB of JSON each, 200 rows at least), as real orgs return
+      fewer rows than asked for wide records. ``queryAll`` includes deleted rows.
     - Upsert ``PATCH /sobjects/Escalation__c/External_Id__c/<url-quoted value>``: 201
       ``{"id", "success", "errors", "created": true}``; on update 200 with ``"created": false``
       (``upsert_update_status=204`` makes it 204; always 204 below v46.0); 300 with a list of
@@ -55,7 +60,9 @@ Salesforce (``/services/data/v42.0`` .. ``v62.0``; v59.0 semantics)
     - sObject Collections (``/composite/sobjects``, ``.../Escalation__c/External_Id__c``):
       at most 200 records (else 400 ``EXCEEDED_ID_LIMIT``), HTTP 200 with per-record results in
       input order, item errors use ``statusCode``; ``allOrNone`` failures roll the others back
-      with ``ALL_OR_NONE_OPERATION_ROLLED_BACK``.
+      with ``ALL_OR_NONE_OPERATION_ROLLED_BACK``. A record naming a field the object does not
+      have makes the whole request 400 ``[{"message": "No such column ...", "errorCode":
+      "INVALID_FIELD"}]`` before any record is written (the request is not well formed).
     - Every data response carries ``Sforce-Limit-Info: api-usage=N/MAX``; past the daily budget
       every call is 403 ``REQUEST_LIMIT_EXCEEDED`` (no 429, no Retry-After). ``/limits/`` has
       ``DailyApiRequests``.
@@ -88,6 +95,12 @@ Jira (Cloud by default; ``flavour="datacenter"`` for Data Center)
       are ``"customer"``. Cloud ``accountId`` is ``712020:<uuid>`` (customers ``qm:...``),
       derived from the e-mail, so stable across runs. ``user/search?query=`` matches e-mail,
       name words and accountId. Data Center users have ``name``/``key`` instead.
+    - Hidden e-mails (Cloud): ``emailAddress`` is left out of every user object (user search,
+      assignee, reporter, creator, comment and changelog authors, watchers) of an Atlassian
+      account whose profile hides it; ``/myself`` and portal-only customers keep theirs; the
+      user search still matches on the hidden e-mail. ``jira_email_privacy``: ``"some"``
+      (default; a stable third of the users, ``sandbox.site.hides_email_by_default``),
+      ``"all"`` or ``"none"``.
     - Comment visibility: every comment carries a top-level ``jsdPublic`` bool (true = visible
       to the customer). To write an internal comment send ``properties:
       [{"key": "sd.public.comment", "value": {"internal": true}}]`` (what
@@ -102,8 +115,27 @@ Jira (Cloud by default; ``flavour="datacenter"`` for Data Center)
       ``/search`` is 410 Gone. Data Center ``/rest/api/2/search`` (``startAt``, ``total``).
       Search trails writes by ``search_lag_seconds`` (default 0); GET by key never lags.
       No ORDER BY means ``key DESC``; dates sort DESC by default when no direction is given.
+      With ``short_pages=True`` an enhanced-search page holds about 1,000 field values (fewer
+      issues than ``maxResults`` when many fields or a changelog are asked for), as Jira says a
+      page "may" be shorter; follow ``nextPageToken``.
+    - JQL: an unquoted reserved word (``sandbox.jql_words``: Jira's list) as a field or value is
+      400 "Error in the JQL Query: 'SET' is a reserved JQL word. You must surround it in
+      quotation marks to use it in a query. (line 1, character 11)". ``POST
+      /rest/api/{2,3}/jql/parse?validation=strict|warn|none`` answers ``{"queries": [{"query",
+      "structure"} | {"query", "errors"}, "warnings"?]}`` in Jira's words.
     - Rate limits: 429 with integer ``Retry-After`` and ``X-RateLimit-*``/``RateLimit-Reason``.
-    - Errors: ``{"errorMessages": [...], "errors": {...}}``; 401 for bad credentials.
+    - Errors: ``{"errorMessages": [...], "errors": {...}}``. A 401 for bad credentials is plain
+      text on Cloud ("Client must be authenticated to access this resource."), or
+      ``{"message", "status-code": 401}`` with ``site.unauthorized_shape = "json"``; Data
+      Center keeps ``errorMessages``.
+    - Other Cloud shapes: ``serverInfo.defaultLocale``, ``issuetype.entityId`` (a stable UUID),
+      ``untranslatedName`` on custom fields in ``/field``.
+
+Fidelity options (``Sandbox(...)`` keywords and ``configure(...)`` / ``PUT /config``)
+    ``jira_email_privacy`` ("some" | "all" | "none"; default ``$SANDBOX_JIRA_EMAIL_PRIVACY`` or
+    "some", so ``SANDBOX_JIRA_EMAIL_PRIVACY=all pytest tests/sync`` runs a whole suite with every
+    e-mail hidden), ``short_pages`` (bool, both systems).
+    ``tests/fidelity/compare.py`` scores the sandbox against recorded real responses.
 
 Admin surface (``SANDBOX_ADMIN_URL``): see ``sandbox.admin``. In process, the same controls are
 methods of ``Sandbox`` (``issue_token``, ``expire_tokens``, ``requests``, ``clear_requests``,

@@ -3,12 +3,23 @@
 Routes (ARCHITECTURE.md, "The sandbox's admin surface", plus what tests need):
 
 - ``GET /requests`` (``?system=``, ``?bodies=true``), ``DELETE /requests``
-- ``GET /faults``, ``PUT /faults`` (one plan or a list), ``DELETE /faults`` (``?system=``)
+- ``GET /faults``, ``PUT /faults`` (one plan or a list), ``DELETE /faults`` (``?system=``).
+  A plan may be ``{"system", "drop": "close"|"timeout", "hold_ms"?, ...}``: the write is
+  applied and its answer lost (``sandbox/faults.py``). An item with ``latency_ms`` sets the
+  latency instead (``{"latency_ms", "jitter_ms"?, "system"?}``), one with ``jira_limits`` the
+  Jira limits (``{"jira_limits": {...} | null}``); ``DELETE /faults`` clears neither.
+- ``GET /latency``, ``PUT /latency`` ``{"latency_ms", "jitter_ms"?, "system"?}`` (0 turns it off)
+- ``GET /jira-limits``, ``PUT /jira-limits`` ``{"profile"?: "cloud-2026", "burst"?: {"per_second",
+  "capacity"}, "per_issue_write"?: [{"limit", "window_seconds"}], "quota"?: {"points",
+  "window_seconds", "reason"}, "retry_after"?: false, "body"?: "html"|"json"}``,
+  ``DELETE /jira-limits`` (all off; the 429 body back to HTML); see ``sandbox/jira_limits.py``
 - ``POST /expire-tokens``; ``POST /token`` -> ``{"access_token"}`` for direct sessions
 - ``POST /tickets`` (a ticket in the book format; ``key`` and ``created`` may be omitted),
   ``POST /comments`` ``{"ticket", "author", "body", "public", "at"?}``,
   ``POST /health`` ``{"account", "score", "at"?}``, ``POST /transition`` ``{"issue", "status"}``
 - ``GET /state`` (``?project=ESC``), ``GET /state/salesforce``, ``GET /state/jira``
+- ``GET /progress`` (``?project=ESC``): epics by escalation label, record accounts, counts of plan
+  issues, watchers and links; cheap enough to poll while a burst is written
 - ``GET /clock``, ``POST /clock`` ``{"advance_seconds"}`` or ``{"now"}``
 - ``GET /limits``, ``POST /limits`` ``{"max"?, "used"?}`` (``{}`` resets usage to 0)
 - ``PUT /config`` ``{"search_lag_seconds", "token_ttl_seconds", "upsert_update_status",
@@ -64,10 +75,33 @@ def build_admin_app(sb: Sandbox) -> Starlette:
             data = await body_of(request)
             try:
                 for item in data if isinstance(data, list) else [data]:
-                    sb.faults.add(Fault.from_json(item))
+                    if isinstance(item, dict) and "latency_ms" in item:
+                        sb.faults.latency.set_from_json(item)
+                    elif isinstance(item, dict) and "jira_limits" in item:
+                        sb.set_jira_limits(item["jira_limits"])
+                    else:
+                        sb.faults.add(Fault.from_json(item))
             except (ValueError, TypeError) as exc:
                 return _problem(400, str(exc))
-        return _json({"faults": sb.faults.list()})
+        return _json({"faults": sb.faults.list()})  # latency: GET /latency; limits: GET /jira-limits
+
+    async def latency(request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                sb.faults.latency.set_from_json(await body_of(request))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _problem(400, str(exc))
+        return _json(sb.faults.latency.to_json())
+
+    async def jira_limits(request: Request) -> Response:
+        try:
+            if request.method == "PUT":
+                return _json(sb.set_jira_limits(await body_of(request)))
+            if request.method == "DELETE":
+                return _json(sb.set_jira_limits({"body": "html"}))
+        except (ValueError, TypeError) as exc:
+            return _problem(400, str(exc))
+        return _json(sb.jira_limits())
 
     async def expire(request: Request) -> Response:
         return _json({"expired": sb.expire_tokens()})
@@ -122,6 +156,9 @@ def build_admin_app(sb: Sandbox) -> Starlette:
         full = sb.state(project=project)
         return _json(full.get(which, full) if which else full)
 
+    async def progress(request: Request) -> Response:
+        return _json(sb.progress(request.query_params.get("project", "ESC")))
+
     async def clock(request: Request) -> Response:
         if request.method == "POST":
             data = await body_of(request)
@@ -162,6 +199,8 @@ def build_admin_app(sb: Sandbox) -> Starlette:
         Route("/", index),
         Route("/requests", requests_, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/latency", latency, methods=["GET", "PUT"]),
+        Route("/jira-limits", jira_limits, methods=["GET", "PUT", "DELETE"]),
         Route("/expire-tokens", expire, methods=["POST"]),
         Route("/token", token, methods=["POST"]),
         Route("/tickets", tickets, methods=["POST"]),
@@ -170,6 +209,7 @@ def build_admin_app(sb: Sandbox) -> Starlette:
         Route("/transition", transition, methods=["POST"]),
         Route("/state", state),
         Route("/state/{system}", state),
+        Route("/progress", progress),
         Route("/clock", clock, methods=["GET", "POST"]),
         Route("/limits", limits, methods=["GET", "POST"]),
         Route("/config", config, methods=["PUT"]),

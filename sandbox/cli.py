@@ -26,6 +26,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="Jira flavour to emulate (default: cloud)")
     parser.add_argument("--search-lag", type=float, default=0.0, metavar="SECONDS",
                         help="delay before Jira search sees a write (default: 0)")
+    parser.add_argument("--latency-ms", default="0", metavar="MEAN[:JITTER]",
+                        help="every API call of both systems takes MEAN +- JITTER ms, concurrent calls "
+                        "overlapping as on a network (seeded; default 0; PUT /latency changes it)")
+    parser.add_argument("--jira-limits", choices=("off", "cloud-2026"), default="off",
+                        help="emulate Jira Cloud's 2026 burst and per-issue write limits (sandbox/jira_limits.py; "
+                        "default off; PUT /jira-limits tunes them)")
+    parser.add_argument("--jira-429-body", choices=("html", "json"), default="html",
+                        help="body of a Jira 429: Jira Cloud's HTML page (default) or JSON errorMessages")
+    parser.add_argument("--no-retry-after", action="store_true",
+                        help="the Jira limits answer 429 without a Retry-After header")
 
 
 def env_lines(env: dict[str, str]) -> str:
@@ -33,11 +43,23 @@ def env_lines(env: dict[str, str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sandbox.latency import parse_latency
     from sandbox.server import Sandbox
 
     try:
+        latency, jitter = parse_latency(args.latency_ms)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    limits: dict[str, object] = {"body": args.jira_429_body}
+    if args.jira_limits != "off":
+        limits["profile"] = args.jira_limits
+    if args.no_retry_after:
+        limits["retry_after"] = False
+    try:
         sandbox = Sandbox(args.book, flavour=args.flavour, port=args.port,
-                          search_lag_seconds=args.search_lag)
+                          search_lag_seconds=args.search_lag, latency_ms=latency, jitter_ms=jitter,
+                          jira_limits=limits)
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -62,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
         if args.print_env:
             sys.stdout.write(env_lines(sandbox.env()))
             sys.stdout.flush()
+        extra = f", latency {latency:g}+-{jitter:g} ms" if latency or jitter else ""
+        extra += f", Jira limits {args.jira_limits}" if args.jira_limits != "off" else ""
         print(f"sandbox up in {sandbox.startup_seconds:.2f}s: Salesforce {sandbox.salesforce_url}"
-              f", Jira {sandbox.jira_url} ({args.flavour}), admin {sandbox.admin_url}; "
+              f", Jira {sandbox.jira_url} ({args.flavour}), admin {sandbox.admin_url}{extra}; "
               "Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass

@@ -1,10 +1,21 @@
 """Fault injection and Jira's request budget: which call fails, how, and with what headers.
 
-Faults are plans (``{"system", "status", "rate", "count", "retry_after", "delay_ms"}``);
-``count`` fails exactly the next *n* matching calls (deterministic tests), ``rate`` fails a
-seeded random share. The Jira budget is a fixed window of *limit* calls per *window* seconds,
-answered with 429 and the headers Atlassian sends (``Retry-After`` in integer seconds,
-``X-RateLimit-*``, ``RateLimit-Reason``).
+Faults are plans (``{"system", "status", "rate", "count", "retry_after", "delay_ms",
+"path_contains", "method", "drop", "hold_ms", "body"}``); ``count`` fails exactly the next *n*
+matching calls (deterministic tests), ``rate`` fails a seeded random share. The Jira budget is a
+fixed window of *limit* calls per *window* seconds, answered with 429 and the headers Atlassian
+sends (``Retry-After`` in integer seconds, ``X-RateLimit-*``, ``RateLimit-Reason``).
+
+``drop`` is the lost answer (issue 16): the write is applied, then its response never arrives:
+``"close"`` closes the connection instead of answering (the client sees the connection reset),
+``"timeout"`` holds the answer for ``hold_ms`` (default 35 s, past the connector's 30 s HTTP
+timeout) or until the client gives up, then closes. Without ``method`` it matches writes only.
+
+Jira 429s carry Jira Cloud's HTML error page by default (``sandbox/jira_limits.py`` cites the
+recorded pages); ``"body": "json"`` on a fault, or ``jira_429_body = "json"`` on the board,
+sends the old ``errorMessages`` shape. A 429 fault without ``retry_after`` has no Retry-After
+header, as real Jira sometimes answers. The 2026 limits themselves live in
+``sandbox/jira_limits.py``; the network delay in ``sandbox/latency.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.jira_limits import TOO_MANY_REQUESTS_HTML, JiraLimits
+from sandbox.latency import Latency
+
 SYSTEMS = ("salesforce", "jira")
+DROPS = ("close", "timeout")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 @dataclass
@@ -30,6 +46,9 @@ class Fault:
     delay_ms: int = 0
     path_contains: str | None = None
     method: str | None = None
+    drop: str | None = None
+    hold_ms: int | None = None
+    body: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -44,11 +63,21 @@ class Fault:
             raise ValueError("rate: must be between 0 and 1")
         count = data.get("count")
         retry_after = data.get("retry_after")
+        drop = data.get("drop")
+        if drop is not None and drop not in DROPS:
+            raise ValueError("drop: must be close or timeout")
+        if drop is not None and status is not None:
+            raise ValueError("drop: a dropped answer has no status; give one or the other")
+        body = data.get("body")
+        if body not in (None, "html", "json"):
+            raise ValueError("body: must be html or json")
+        hold_ms = data.get("hold_ms")
         return cls(system=system, status=int(status) if status is not None else None, rate=rate,
                    count=int(count) if count is not None else None,
                    retry_after=int(retry_after) if retry_after is not None else None,
                    delay_ms=int(data.get("delay_ms", 0)),
-                   path_contains=data.get("path_contains"), method=data.get("method"))
+                   path_contains=data.get("path_contains"), method=data.get("method"), drop=drop,
+                   hold_ms=int(hold_ms) if hold_ms is not None else None, body=body)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -65,6 +94,10 @@ class Decision:
     limit: int | None = None
     remaining: int | None = None
     reset: datetime | None = None
+    drop: str | None = None
+    hold_ms: int = 35_000
+    body: str = "html"
+    near: bool = False
 
 
 class RateWindow:
@@ -95,6 +128,9 @@ class FaultBoard:
         self._faults: list[Fault] = []
         self._random = random.Random(seed)
         self.windows: dict[str, RateWindow] = {}
+        self.latency = Latency(seed)
+        self.jira_limits = JiraLimits()
+        self.jira_429_body = "html"
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -127,6 +163,15 @@ class FaultBoard:
                     continue
                 if fault.method and fault.method.upper() != method.upper():
                     continue
+                if fault.drop is not None:
+                    if decision.drop is not None or (not fault.method and method.upper() not in WRITES):
+                        continue
+                    if fault.rate < 1 and self._random.random() >= fault.rate:
+                        continue
+                    decision.drop = fault.drop
+                    decision.hold_ms = fault.hold_ms if fault.hold_ms is not None else 35_000
+                    self._spend(fault)
+                    continue
                 if fault.status is None and (fault.rate < 1 or fault.count is not None):
                     # a slow answer only: ``rate`` and ``count`` pick the calls it slows
                     if fault.rate < 1 and self._random.random() >= fault.rate:
@@ -142,6 +187,7 @@ class FaultBoard:
                     continue
                 decision.status = fault.status
                 decision.retry_after = fault.retry_after
+                decision.body = fault.body or self.jira_429_body
                 if fault.count is not None:
                     fault.count -= 1
                     if fault.count <= 0:
@@ -155,7 +201,29 @@ class FaultBoard:
                     decision.status = 429
                     decision.reason = "jira-quota-tenant-based"
                     decision.retry_after = window.retry_after or max(1, math.ceil(left))
+                    decision.body = self.jira_429_body
+            if decision.status is not None:
+                decision.drop = None  # an error answer is not a lost one
             return decision
+
+    def _spend(self, fault: Fault) -> None:
+        if fault.count is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self._faults.remove(fault)
+
+    def limit(self, decision: Decision, method: str, path: str, body: Any) -> None:
+        """Apply Jira's 2026 limits to a call no fault already answered (``sandbox/jira_limits``)."""
+        if decision.status is not None or not self.jira_limits.active:
+            return
+        verdict = self.jira_limits.check(method, path, body)
+        decision.near = verdict.near
+        if verdict.refused:
+            decision.status, decision.reason = 429, verdict.reason
+            decision.retry_after = verdict.retry_after if self.jira_limits.config.retry_after else None
+            decision.limit, decision.remaining = verdict.limit, 0
+            decision.reset = datetime.now(UTC) + timedelta(seconds=verdict.retry_after)
+            decision.body, decision.drop = self.jira_429_body, None
 
 
 def rate_limit_headers(d: Decision) -> dict[str, str]:
@@ -175,8 +243,8 @@ def rate_limit_headers(d: Decision) -> dict[str, str]:
     return headers
 
 
-def error_body(system: str, status: int) -> Any:
-    """The body each vendor sends with an injected status."""
+def error_body(system: str, status: int, style: str = "html") -> Any:
+    """The body each vendor sends with an injected status (a str is sent as HTML)."""
     if system == "salesforce":
         code, message = {
             429: ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."),
@@ -185,6 +253,8 @@ def error_body(system: str, status: int) -> Any:
             503: ("SERVER_UNAVAILABLE", "Service temporarily unavailable, please retry later."),
         }.get(status, ("SERVER_UNAVAILABLE", "Service unavailable"))
         return [{"message": message, "errorCode": code}]
+    if status == 429 and style == "html":
+        return TOO_MANY_REQUESTS_HTML
     message = {
         429: "Rate limit exceeded.",
         500: "Internal server error.",

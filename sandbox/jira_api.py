@@ -23,6 +23,7 @@ from sandbox import jira_catalog as cat
 from sandbox import jira_issues as ops
 from sandbox.jira_render import Renderer
 from sandbox.jira_search import GONE, search_dc, search_jql
+from sandbox.jql_parse import parse_queries
 from sandbox.site import JiraError, Site
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -65,10 +66,17 @@ class JiraApi:
         return False
 
     def unauthorized(self) -> Response:
-        body = {"errorMessages": ["Client must be authenticated to access this resource."],
-                "errors": {}}
-        return _reply(401, body, {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
-                                  "WWW-Authenticate": 'Basic realm="protected-area"'})
+        """i15: a Cloud 401 is plain text, or ``{"message", "status-code"}`` when
+        ``site.unauthorized_shape == "json"`` (both recorded from real sites); Data Center keeps
+        ``errorMessages``."""
+        text = "Client must be authenticated to access this resource."
+        headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                   "WWW-Authenticate": 'Basic realm="protected-area"'}
+        if self.site.cloud and getattr(self.site, "unauthorized_shape", "text") == "json":
+            return _reply(401, {"message": text, "status-code": 401}, headers)
+        if self.site.cloud:
+            return Response(text, status_code=401, media_type="text/plain;charset=UTF-8", headers=headers)
+        return _reply(401, {"errorMessages": [text], "errors": {}}, headers)
 
     async def agile_epic(self, request: Request) -> Response:
         if not self.authenticated(request):
@@ -148,6 +156,8 @@ class JiraApi:
                 return ops.delete_link(site, seg[1])
         if head == "search":
             return self.search(r, m, seg, params, body)
+        if seg == ["jql", "parse"] and m == "POST":  # i15: Jira's parser (sandbox/jql_parse.py)
+            return 200, parse_queries(site, body, params.get("validation"), self.text_equals)
         if head == "issue":
             return self.issue_routes(request, r, seg[1:], body, raw_body)
         raise JiraError(404, [f"null for uri: {request.url}"])
@@ -256,6 +266,7 @@ class JiraApi:
             "buildDate": "2026-11-01T00:00:00.000+0000", "serverTime": now,
             "scmInfo": "5330f7d9a1b2c3d4e5f60718293a4b5c6d7e8f90",
             "serverTitle": "Jira" if cloud else "Jira Data Center",
+            **({"defaultLocale": {"locale": "en_US"}} if cloud else {}),  # i15: as Cloud's serverInfo
         }
 
     def fields(self) -> list[dict[str, Any]]:
@@ -271,7 +282,8 @@ class JiraApi:
         for cf in self.site.custom_fields():
             out.append({"id": cf.id, "key": cf.id, "name": cf.name, "custom": True,
                         "orderable": True, "navigable": True, "searchable": True,
-                        "clauseNames": [f"cf[{cf.number}]", cf.name], "schema": cf.schema()})
+                        "clauseNames": [f"cf[{cf.number}]", cf.name], "schema": cf.schema(),
+                        **({"untranslatedName": cf.name} if self.site.cloud else {})})  # i15: as Cloud
         return out
 
     def users(self, r: Renderer, seg: list[str], params: Any) -> tuple[int, Any]:

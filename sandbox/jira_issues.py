@@ -44,17 +44,53 @@ def create(site: Site, r: Renderer, body: Any) -> Issue:
         if not site.cloud and values["issuetype"] == "Epic" and not custom.get(
                 "customfield_10015"):
             reader.errors["customfield_10015"] = "Epic Name is required."
-    comments = apply_update_ops(site, _blank(site), body.get("update") or {}, values, reader)
+    update = dict(body.get("update") or {})
+    links = _link_ops(site, update.pop("issuelinks", None), reader)
+    comments = apply_update_ops(site, _blank(site), update, values, reader)
     reader.fail()
     project, issuetype, summary = values.pop("project"), values.pop("issuetype"), \
         values.pop("summary")
     values.setdefault("reporter", site.api_user.account_id)
     iss = site.add_issue(project, issuetype, summary, creator=site.api_user.account_id,
                          **values)
+    for type_name, other, new_is_inward in links:  # IssueUpdateDetails.update.issuelinks
+        site.link(type_name, iss if new_is_inward else other, other if new_is_inward else iss)
     _properties(iss, body.get("properties"))
     for text, _ in comments:
         site.add_comment(iss, site.api_user.account_id, text)
     return iss
+
+
+def _link_ops(site: Site, ops: Any, reader: Any) -> list[tuple[str, Issue, bool]]:
+    """``update.issuelinks`` of a create: ``[{"add": {"type", "inwardIssue"|"outwardIssue"}}]``.
+
+    The named issue is the other end; the new issue takes the opposite side. An unknown link
+    type or issue fails the create (400), as Jira does."""
+    out: list[tuple[str, Issue, bool]] = []
+    if ops is None:
+        return out
+    if not isinstance(ops, list):
+        reader.errors["issuelinks"] = "Operations must be a list"
+        return out
+    for op in ops:
+        add = op.get("add") if isinstance(op, dict) else None
+        if not isinstance(add, dict):
+            reader.errors["issuelinks"] = "Only the add operation is supported on create"
+            continue
+        t = add.get("type") or {}
+        wanted = str(t.get("name") or t.get("id") or "")
+        found = next((lt for lt in cat.LINK_TYPES if wanted.lower() in (lt[1].lower(), lt[0])), None)
+        if found is None:
+            reader.errors["issuelinks"] = f"No issue link type with name '{wanted}' found."
+            continue
+        ref = add.get("inwardIssue") or add.get("outwardIssue") or {}
+        try:
+            other = site.issue(str(ref.get("key") or ref.get("id")))
+        except JiraError:
+            reader.errors["issuelinks"] = f"Issue {ref.get('key') or ref.get('id')} does not exist."
+            continue
+        out.append((found[1], other, "inwardIssue" not in add))
+    return out
 
 
 def _blank(site: Site) -> Issue:

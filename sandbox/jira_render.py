@@ -8,6 +8,7 @@ them).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,8 +47,9 @@ class Renderer:
             return None
         if self.site.cloud:
             out: dict[str, Any] = {"self": f"{self.api}/user?accountId={u.account_id}",
-                                   "accountId": u.account_id, "accountType": u.account_type,
-                                   "emailAddress": u.email}
+                                   "accountId": u.account_id, "accountType": u.account_type}
+            if self.site.email_visible(u):  # i15: profile privacy hides it (sandbox/site.py)
+                out["emailAddress"] = u.email
         else:
             out = {"self": f"{self.api}/user?username={u.name}", "name": u.name, "key": u.key,
                    "emailAddress": u.email}
@@ -70,10 +72,13 @@ class Renderer:
 
     def issuetype(self, name: str) -> dict[str, Any]:
         t = cat.issue_type(name) or cat.IssueType("10001", name, 0, "")
-        return {"self": f"{self.api}/issuetype/{t.id}", "id": t.id, "description": t.description,
-                "iconUrl": f"{self.base}/images/icons/issuetypes/{t.id}.svg", "name": t.name,
-                "subtask": t.subtask, "avatarId": 10300 + int(t.id) % 100,
-                "hierarchyLevel": t.hierarchy}
+        out = {"self": f"{self.api}/issuetype/{t.id}", "id": t.id, "description": t.description,
+               "iconUrl": f"{self.base}/images/icons/issuetypes/{t.id}.svg", "name": t.name,
+               "subtask": t.subtask, "avatarId": 10300 + int(t.id) % 100}
+        if self.site.cloud:  # i15: Cloud issue types carry a stable entityId (a UUID)
+            out["entityId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"issuetype:{t.id}"))
+        out["hierarchyLevel"] = t.hierarchy
+        return out
 
     def priority(self, name: str | None) -> dict[str, Any] | None:
         p = cat.priority(name) if name else None

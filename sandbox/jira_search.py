@@ -112,10 +112,12 @@ def search_jql(site: Site, r: Renderer, args: dict[str, Any], text_equals: bool)
     size = _int(args.get("maxResults"), 50, "maxResults")
     size = min(cap, size if size > 0 else 50)
     start = _offset(jql_text, args.get("nextPageToken"))
-    page = issues[start : start + size]
     expand = args.get("expand") or ""
     if isinstance(expand, list):
         expand = ",".join(e for e in expand if e)
+    if site.short_pages:  # i15: "may return fewer items per page" when many fields are asked for
+        size = min(size, short_page_size(site, fields, expand))
+    page = issues[start : start + size]
     props = field_list(args.get("properties"))
     body: dict[str, Any] = {"issues": [_bean(r, i, fields, expand, props) for i in page]}
     if start + size < len(issues):
@@ -129,6 +131,17 @@ def search_jql(site: Site, r: Renderer, args: dict[str, Any], text_equals: bool)
         body["names"] = field_names(site, fields if fields is not None else
                                     list(r.fields(page[0])) if page else [])
     return body
+
+
+def short_page_size(site: Site, fields: list[str] | None, expand: str) -> int:
+    """Under ``short_pages``, what one page of enhanced search holds: a response budget of about
+    1,000 field values per page, a changelog costing ten fields. Jira documents only that a page
+    "may" be shorter than ``maxResults`` when many fields or properties are requested, and that
+    callers must follow ``nextPageToken``; the exact budget is the sandbox's choice."""
+    count = len(fields) if fields is not None else len(site.custom_fields()) + 30
+    if "changelog" in expand:
+        count += 10
+    return max(1, 1000 // max(1, count))
 
 
 def search_dc(site: Site, r: Renderer, args: dict[str, Any], text_equals: bool) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Precedence is Jira's: NOT binds tightest, then AND, then OR. Field names may be 
 quoted strings (``"Salesforce Account Id"``) or ``cf[10011]``; values may be quoted (with ``\\"``
 and ``\\\\`` escapes), bare words (``SUP-1``, ``-5m``, ``2026/11/20``) or functions
 (``currentUser()``, ``now()``, ``startOfDay()``). Errors carry Jira's wording and position.
+An unquoted reserved word (:mod:`sandbox.jql_words`) as a field name or value is refused, as
+Jira refuses ``project = SET``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.jql_words import RESERVED, VALUE_KEYWORDS, reserved_message
 
 
 class JqlError(Exception):
@@ -209,6 +213,8 @@ class _Parser:
             raise JqlError("Error in the JQL Query: Expecting a field name but got "
                            f"'{t.value or '<EOF>'}'. {_where(t.pos)}")
         name = t.value
+        if t.kind == "WORD" and name.lower() in RESERVED:
+            raise JqlError(reserved_message(name, t.pos))
         if self.tok.kind == "OP":
             op = self.take().value
             return Clause(name, op, [self.operand()], t.pos)
@@ -268,6 +274,8 @@ class _Parser:
                                    f"{_where(self.tok.pos)}")
                 self.take()
                 return Value(t.value, False, t.pos, function=t.value, args=args)
+            if t.value.lower() in RESERVED and t.value.lower() not in VALUE_KEYWORDS:
+                raise JqlError(reserved_message(t.value, t.pos))
             return Value(t.value, False, t.pos)
         raise JqlError("Error in the JQL Query: Expecting either a value, list or function but "
                        f"got '{t.value or '<EOF>'}'. {_where(t.pos)}")

@@ -51,6 +51,7 @@ class Org:
         self._counter = itertools.count(1)
         self._autonumber = itertools.count(1)
         self.integration_user_id = ""
+        self.short_pages = False  # query batches of 200-2,000 rows by row size (salesforce_ops.py)
 
     # --- ids and reads ------------------------------------------------------------------------
 

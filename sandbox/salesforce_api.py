@@ -105,7 +105,8 @@ class SalesforceApi:
             ident = f"{base}/id/{org.org_id}/{user_id}"
             return _json({"access_token": token, "signature": org.signature(ident, issued),
                           "scope": "api", "instance_url": base, "id": ident,
-                          "token_type": "Bearer", "issued_at": issued})
+                          "token_type": "Bearer", "issued_at": issued,
+                          "api_instance_url": "https://api.salesforce.com"})  # i15: newer orgs send it
 
     @staticmethod
     def _client(request: Request, form: dict[str, list[str]]) -> tuple[str, str]:

@@ -49,6 +49,8 @@ def query(org: Org, text: str, version: str, include_deleted: bool, batch: int) 
     parsed = soql.parse(text)
     result = execute(parsed, org.source(), org.clock.now(), include_deleted, version)
     records = result.records
+    if org.short_pages and records:  # i15: batches of 200-2,000 rows by row size
+        batch = short_batch(records, batch)
     page: dict[str, Any] = {"totalSize": result.total, "done": True, "records": records}
     if len(records) > batch:
         locator = org.open_cursor(records, batch)
@@ -56,6 +58,20 @@ def query(org: Org, text: str, version: str, include_deleted: bool, batch: int) 
         page["done"] = False
         page["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{batch}"
     return page
+
+
+SHORT_BATCH_BYTES = 150_000
+
+
+def short_batch(records: list[dict[str, Any]], asked: int) -> int:
+    """Under ``short_pages``: "up to 2,000 records can be returned at a time ... the returned
+    batch can include fewer records than the limit or what's set in the request, based on the
+    size and complexity of records queried" (REST API Developer Guide, "Query"; its example pages
+    by 500). The sandbox fits ~150 KB of JSON per batch, never fewer than 200 rows (the smallest
+    ``batchSize`` Salesforce takes) nor more than asked."""
+    sample = records[: min(len(records), 50)]
+    average = max(1, len(json.dumps(sample, default=str)) // len(sample))
+    return max(200, min(asked, SHORT_BATCH_BYTES // average))
 
 
 def query_more(org: Org, ident: str, version: str) -> dict[str, Any]:
@@ -131,6 +147,7 @@ def collections(org: Org, method: str, version: str, seg: list[str], body: Any,
         raise SfError(400, "JSON_PARSER_ERROR", "The request body must hold a records list")
     records = body["records"]
     _check_count(len(records))
+    _known_fields(org, records)
     all_or_none = bool(body.get("allOrNone", False))
     if method == "POST" and not seg:
         return _ok(_apply(org, records, all_or_none, lambda r: _create_one(org, r), True))
@@ -145,6 +162,24 @@ def collections(org: Org, method: str, version: str, seg: list[str], body: Any,
         return _ok(_apply(org, records, all_or_none,
                           lambda r: _upsert_one(org, obj, fd.name, r)))
     raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+def _known_fields(org: Org, records: list[Any]) -> None:
+    """An unknown field makes the request "not well formed": Salesforce answers 400 for the
+    whole request before processing any record ("If the request isn't well formed, the API
+    returns a 400 Bad Request HTTP Status. ... If the request is well formed, the API returns a
+    200 OK HTTP Status" and per-record results: REST API guide, "Create Records Using sObject
+    Collections"); the body fails to map onto the sObject type, as the per-record
+    ``JsonMappingException: No such column`` of the Bulk API shows (simple-salesforce#372)."""
+    for record in records:
+        if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict):
+            continue
+        obj = org.object_name(str(record["attributes"].get("type") or ""))
+        if obj is None:
+            continue
+        for key in record:
+            if key != "attributes" and org.field(obj, key) is None:
+                raise SfError(400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj}")
 
 
 def _ok(body: Any) -> Response:

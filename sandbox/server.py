@@ -122,8 +122,10 @@ class Sandbox:
                  jira_time_zone: str = "Europe/Berlin", jira_rate_limit: dict[str, Any] | None
                  = None, jql_text_equals: bool = False, shift: bool = True,
                  remove_fields: tuple[str, ...] = (), jwt_public_key: str | None = None,
-                 schedule_future: bool = True,
-                 fault_seed: int = 0, **credentials: str) -> None:
+                 schedule_future: bool = True, jira_email_privacy: str | None = None,
+                 short_pages: bool = False,
+                 fault_seed: int = 0, latency_ms: float = 0, jitter_ms: float = 0,
+                 jira_limits: dict[str, Any] | None = None, **credentials: str) -> None:
         if flavour not in ("cloud", "datacenter"):
             raise ValueError("flavour: cloud or datacenter")
         unknown = set(credentials) - set(DEFAULTS)
@@ -144,6 +146,9 @@ class Sandbox:
         self.site = Site(self.clock, flavour=flavour, api_email=self.creds["jira_email"],
                          api_token=self.creds["jira_api_token"], time_zone=jira_time_zone,
                          search_lag_seconds=0, lock=self.lock)
+        # i15: hidden e-mails (sandbox/site.py); SANDBOX_JIRA_EMAIL_PRIVACY sets the default (a whole suite)
+        self.site.set_email_privacy(jira_email_privacy or os.environ.get("SANDBOX_JIRA_EMAIL_PRIVACY") or "some")
+        self.site.short_pages = self.org.short_pages = bool(short_pages)  # i15: short pages
         self.world = World(self.org, self.site, self.clock, self.lock)
         self.world.load(self.book, schedule_future)
         self.site.set_search_lag(search_lag_seconds)
@@ -156,6 +161,9 @@ class Sandbox:
             self.faults.set_budget("jira", int(jira_rate_limit["limit"]),
                                    float(jira_rate_limit.get("window_seconds", 60)),
                                    jira_rate_limit.get("retry_after"))
+        self.faults.latency.set(latency_ms, jitter_ms)
+        if jira_limits:
+            self.set_jira_limits(jira_limits)
         self.jql_text_equals = jql_text_equals
         self._tmp: str | None = None
         self._thread: threading.Thread | None = None
@@ -206,6 +214,8 @@ class Sandbox:
             _Server(uvicorn.Config(jira, **common)),
             _Server(uvicorn.Config(admin, **common)),
         ]
+        for observed, server in ((sf, self._servers[0]), (jira, self._servers[1])):
+            observed.connections = lambda server=server: server.server_state.connections
 
         async def serve_all() -> None:
             await asyncio.gather(*(s.serve(sockets=[sock])
@@ -277,16 +287,42 @@ class Sandbox:
             "upsert_update_status": self.org.upsert_update_status,
             "daily_api_limit": self.org.api_max,
             "jira_time_zone": self.site.time_zone,
+            "jira_email_privacy": self.site.email_privacy, "short_pages": self.site.short_pages,
             "jira_rate_limit": None if window is None else {
                 "limit": window.limit, "window_seconds": window.window,
                 "retry_after": window.retry_after},
+            "latency": self.faults.latency.to_json(),
+            "jira_limits": self.jira_limits(),
         }
+
+    def set_latency(self, latency_ms: float, jitter_ms: float = 0, system: str | None = None) -> None:
+        """Every API call of ``system`` (default: both) takes ``latency_ms`` +- ``jitter_ms``
+        (``sandbox/latency.py``; also ``PUT /latency``)."""
+        self.faults.latency.set(latency_ms, jitter_ms, system)
+
+    def set_jira_limits(self, data: dict[str, Any] | None) -> dict[str, Any]:
+        """Jira Cloud's 2026 limits (``sandbox/jira_limits.py``); None or ``{}`` turns them off.
+        ``"body": "html" | "json"`` picks the 429 body of every Jira 429."""
+        from sandbox.jira_limits import LimitConfig
+
+        data = dict(data or {})
+        body = data.pop("body", None)
+        if body is not None:
+            if body not in ("html", "json"):
+                raise ValueError("jira_limits.body: html or json")
+            self.faults.jira_429_body = body
+        self.faults.jira_limits.configure(LimitConfig.from_json(data) if data else None)
+        return self.jira_limits()
+
+    def jira_limits(self) -> dict[str, Any]:
+        return {**self.faults.jira_limits.to_json(), "body": self.faults.jira_429_body}
 
     def configure(self, search_lag_seconds: float | None = None,
                   token_ttl_seconds: float | None = None,
                   upsert_update_status: int | None = None,
                   jira_rate_limit: dict[str, Any] | None | bool = False,
-                  daily_api_limit: int | None = None) -> None:
+                  daily_api_limit: int | None = None, jira_email_privacy: str | None = None,
+                  short_pages: bool | None = None) -> None:
         """Change behaviour at run time (also ``PUT /config`` on the admin surface)."""
         from datetime import timedelta
 
@@ -301,6 +337,13 @@ class Sandbox:
                 self.org.upsert_update_status = int(upsert_update_status)
             if daily_api_limit is not None:
                 self.org.api_max = int(daily_api_limit)
+            if jira_email_privacy is not None:  # i15
+                try:
+                    self.site.set_email_privacy(jira_email_privacy)
+                except ValueError as exc:
+                    raise TypeError(str(exc)) from None  # the admin surface answers 400
+            if short_pages is not None:  # i15
+                self.site.short_pages = self.org.short_pages = bool(short_pages)
         if jira_rate_limit is not False:
             if jira_rate_limit is None:
                 self.faults.set_budget("jira", None)
@@ -362,3 +405,28 @@ class Sandbox:
         with self.lock:
             self.world.release_due()
             return dump_state(self.org, self.site, self.clock, project)
+
+    def progress(self, project: str = "ESC") -> dict[str, Any]:
+        """A cheap summary of what the connector has written (``GET /progress``), for benchmarks
+        that poll while a burst is written: ``GET /state`` renders every issue and its links.
+
+        ``epics`` maps each epic's escalation label (``ESC-<account>-<opened>``) to its key;
+        ``records`` lists the ``Account__c`` of every live ``Escalation__c``.
+        """
+        with self.lock:
+            epics: dict[str, str] = {}
+            plan = watchers = 0
+            for iss in self.site.issues.values():
+                if iss.project != project.upper():
+                    continue
+                if iss.issuetype == "Epic":
+                    watchers += len(iss.watchers)
+                    for label in iss.labels:
+                        if label.startswith("ESC-"):
+                            epics[label] = iss.key
+                else:
+                    plan += 1
+            records = [str(r.get("Account__c")) for r in self.org.records["Escalation__c"].values()
+                       if not r["IsDeleted"]]
+            return {"epics": epics, "records": records, "plan_issues": plan, "watchers": watchers,
+                    "links": len(self.site.links), "now": self.clock.now().isoformat()}

@@ -132,6 +132,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
         FieldDef("IsActive", "boolean", "Active", nillable=False),
         FieldDef("TimeZoneSidKey", "picklist", "Time Zone", nillable=False, length=40),
         _c("Escalation_Role__c", "picklist", label="Escalation Role", picklist=ROLES, length=255),
+        _c("Jira_Account_Id__c", "string", label="Jira Account Id", length=128),  # i15: people mapping
     ]
     history = _system(with_modstamps=False) + [
         FieldDef("AccountId", "reference", "Account ID", nillable=False, reference_to="Account",

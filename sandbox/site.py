@@ -3,6 +3,17 @@
 Plain Python state; :mod:`sandbox.jira_api` validates requests and calls the methods here.
 Search reads an *index* that trails the live issues by ``search_lag_seconds`` of sandbox time,
 as Jira Cloud's eventually consistent search does; reads by key are always current.
+
+E-mail privacy (Cloud only): real Jira Cloud leaves ``emailAddress`` out of every user object
+whose owner's profile visibility hides it (user search, assignee, reporter, creator, comment and
+changelog authors, watchers; see Atlassian's "Profile visibility overview"); the user-search
+``query`` still matches the e-mail ("matched against displayName and emailAddress"), and the API
+user always sees its own. Profile visibility is a setting of Atlassian accounts: portal-only
+Service Management customers (``accountType: customer``, managed by the site) keep their
+``emailAddress`` (Atlassian's "Create customer" example returns it). ``Site.email_privacy``
+chooses which Atlassian accounts hide it: ``"some"`` (the default: the users
+:func:`hides_email_by_default` picks, about a third, stable per e-mail), ``"all"`` (every one but
+the API user) or ``"none"``. Data Center always shows e-mails.
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,6 +46,13 @@ class JiraError(Exception):
 
 
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+EMAIL_PRIVACY = ("some", "all", "none")
+
+
+def hides_email_by_default(email: str) -> bool:
+    """Whether a user's profile hides the e-mail under ``email_privacy="some"``: a stable third
+    of the users, chosen by a checksum of the e-mail (so every run hides the same people)."""
+    return zlib.crc32(email.strip().lower().encode("utf-8")) % 3 == 0
 
 
 @dataclass
@@ -46,6 +65,7 @@ class JiraUser:
     time_zone: str = "Europe/Berlin"
     name: str = ""  # Data Center username
     key: str = ""  # Data Center user key
+    email_hidden: bool = False  # the profile's e-mail visibility is "only you and admins"
 
 
 @dataclass
@@ -132,6 +152,9 @@ class Site:
         self.search_lag = timedelta(seconds=search_lag_seconds)
         self.indexed: dict[str, Issue] = {}
         self.pending: dict[str, datetime] = {}
+        self.email_privacy = "some"
+        self.short_pages = False  # enhanced search returns fewer issues than asked (jira_search.py)
+        self.unauthorized_shape = "text"  # a Cloud 401 body: "text" or "json" ({message, status-code})
         self.api_user = self.add_user(api_email, "Escalation Sync", account_type="atlassian")
 
     @property
@@ -144,6 +167,20 @@ class Site:
 
     # --- users --------------------------------------------------------------------------------
 
+    def set_email_privacy(self, mode: str) -> None:
+        """``"some"`` (per-user profile setting), ``"all"`` or ``"none"`` (see the module doc)."""
+        if mode not in EMAIL_PRIVACY:
+            raise ValueError(f"email_privacy: one of {', '.join(EMAIL_PRIVACY)}, not {mode!r}")
+        self.email_privacy = mode
+
+    def email_visible(self, user: JiraUser) -> bool:
+        """Whether the API user sees ``user``'s e-mail address in a response."""
+        if not self.cloud or user.account_type != "atlassian" or user is getattr(self, "api_user", None):
+            return True
+        if self.email_privacy == "all":
+            return False
+        return self.email_privacy == "none" or not user.email_hidden
+
     def add_user(self, email: str, name: str = "", account_type: str = "atlassian",
                  time_zone: str | None = None) -> JiraUser:
         existing = self.user_by_email(email)
@@ -153,7 +190,8 @@ class Site:
         username = email.split("@")[0].lower()
         user = JiraUser(aid, email, name or email.split("@")[0], account_type,
                         time_zone=time_zone or self.time_zone, name=username,
-                        key=f"JIRAUSER{10000 + len(self.users)}")
+                        key=f"JIRAUSER{10000 + len(self.users)}",
+                        email_hidden=hides_email_by_default(email))
         self.users[aid] = user
         return user
 

@@ -27,14 +27,14 @@ CRASH_ONCE = "ESCALATION_SYNC_CRASH_ONCE"
 
 POINTS = (
     "pipeline.after_decide",           # decisions made in memory, nothing committed
-    "pipeline.after_commit",           # decisions, outbox and cursors committed; nothing written
-    "writes.after_intents",            # epic intents recorded, no epic created
-    "writes.after_epic_create",        # epics exist in Jira, their keys recorded nowhere
-    "writes.after_epics_recorded",     # epic keys in the index, no plan task yet
-    "writes.after_step_intents",       # plan-task intents recorded, no task created
+    "pipeline.after_commit",           # decisions, intents, outbox and cursors committed; nothing written
+    "writes.after_intents",            # epic create marks recorded, no epic created
+    "writes.after_epic_create",        # epics exist in Jira (links inside), their keys recorded nowhere
+    "writes.after_epics_recorded",     # epic keys in the index, no record yet
+    "writes.after_salesforce_upsert",  # Escalation__c records upserted; no notification, no plan task
+    "writes.after_step_intents",       # plan-task create marks recorded, no task created
     "writes.after_step_create",        # plan tasks exist in Jira, their keys recorded nowhere
-    "writes.after_jira_updates",       # epic fields, comments, watchers, links done; no record
-    "writes.after_salesforce_upsert",  # Escalation__c records upserted; outbox not finished
+    "writes.after_jira_updates",       # epic fields, comments, watchers, links done; outbox not finished
     "writes.before_finish",            # the first escalation's index saved, its outbox entry kept
 )
 

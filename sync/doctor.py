@@ -10,8 +10,10 @@ from typing import Any
 import redis
 
 from connectors.errors import ConnectorError
+from connectors.jira_errors import jql_problems
 from rules.errors import InputError
 from rules.models import Escalation
+from sync.doctor_people import people_checks
 from sync.runtime import Runtime
 from sync.writes import record_fields
 
@@ -51,6 +53,7 @@ def run_checks(rt: Runtime) -> list[Check]:
     out.extend(_guard("redis", lambda: _redis(rt)))
     out.extend(_guard("salesforce", lambda: _salesforce(rt)))
     out.extend(_guard("jira", lambda: _jira(rt)))
+    out.extend(_guard("jira people", lambda: people_checks(rt)))  # i15: sync/doctor_people.py
     return out
 
 
@@ -116,6 +119,23 @@ def _salesforce(rt: Runtime) -> Iterator[Check]:
                     "the daily limit is nearly reached; raise it or poll less often", warning=True)
 
 
+def _support_jql(jira: Any, jql: str) -> Iterator[Check]:
+    """JIRA_SUPPORT_JQL checked by Jira's own parser (Cloud), then run once."""
+    if jira.cloud:
+        errors, warnings = jql_problems(jira, jql)  # as written: Jira's positions are the setting's
+        if errors:
+            yield Check("jira", False, f"JIRA_SUPPORT_JQL is refused by Jira: {' '.join(errors)}",
+                        "fix JIRA_SUPPORT_JQL (quote reserved words and values with spaces: project = \"SET\")")
+            return
+        for warning in warnings:
+            yield Check("jira", False, f"JIRA_SUPPORT_JQL: {warning}", "check JIRA_SUPPORT_JQL", warning=True)
+    try:
+        next(iter(jira.search("support search check", f"({jql})", ["summary"])), None)
+        yield Check("jira", True, f"support search works: {jql}")
+    except ConnectorError as exc:
+        yield Check("jira", False, f"JIRA_SUPPORT_JQL does not run: {exc}", "fix JIRA_SUPPORT_JQL")
+
+
 def _jira(rt: Runtime) -> Iterator[Check]:
     jira = rt.jira
     me: dict[str, Any] = jira.call("myself", jira.client.myself)
@@ -137,11 +157,7 @@ def _jira(rt: Runtime) -> Iterator[Check]:
                             f"add the {wanted} issue type to {key}'s scheme")
         if all(t in names for t in types):
             yield Check("jira", True, f"project {key} has {', '.join(types)}")
-    try:
-        next(iter(jira.search("support search check", f"({s.jira_support_jql})", ["summary"])), None)
-        yield Check("jira", True, f"support search works: {s.jira_support_jql}")
-    except ConnectorError as exc:
-        yield Check("jira", False, f"JIRA_SUPPORT_JQL does not run: {exc}", "fix JIRA_SUPPORT_JQL")
+    yield from _support_jql(jira, s.jira_support_jql)
     for name, needed in ((s.jira_channel_field, False), (s.jira_account_field, False), (s.jira_title_field, False),
                          ("Root Cause", False), ("Concession Given", False)):
         if jira.field_id(name) is None:

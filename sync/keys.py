@@ -20,8 +20,12 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
 | ``{ns}:recovering`` | set | yes | external ids of resolved escalations whose month-3 health check is pending |
 | ``{ns}:activity`` | hash | yes | "<jira key>:status" -> last status seen, "<key>:comment:<id>" -> seen |
-| ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create was attempted at (epoch) |
-| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token |
+| ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create (or comment) was attempted at (epoch) |
+| ``{ns}:done:{ext}`` | hash | 30 d after last write | intent key -> result: the intents carried out |
+| ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
+| ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |
+| ``{ns}:backoff:{system}:{scope}`` | string | Retry-After | a 429 pause: ``all``, ``endpoint:..``, ``issue:..`` |
+| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token: ``cycle`` (the poll task), ``watch``, ``decide`` |
 | ``{ns}:unmatched`` | zset | pruned | tickets matching no account (score: epoch seen) |
 | ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
@@ -120,6 +124,18 @@ class Keys:
     @property
     def jira_users(self) -> str:
         return f"{self.ns}:jira_users"
+
+    def done(self, external_id: str) -> str:
+        return f"{self.ns}:done:{external_id}"
+
+    def claim(self, external_id: str) -> str:
+        return f"{self.ns}:claim:{external_id}"
+
+    def rate(self, system: str, second: int) -> str:
+        return f"{self.ns}:rate:{system}:{second}"
+
+    def backoff(self, system: str, scope: str) -> str:
+        return f"{self.ns}:backoff:{system}:{scope}"
 
     def intent(self, external_id: str, what: str) -> str:
         return f"{self.ns}:intent:{external_id}:{what}"

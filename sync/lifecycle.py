@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
+from rules.intents import lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -52,6 +54,7 @@ from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
 from sync.golive import go_live_at
+from sync.notifications import roles_for
 from sync.people import Activity, PeopleOnTheEpic
 from sync.state import CycleCommit, OutboxEntry, Store
 
@@ -85,6 +88,7 @@ class Lifecycle(PeopleOnTheEpic):
         self._created: dict[str, datetime] = {}
         self.dismiss_resolutions, self.dismiss_labels = dismiss
         self._me: set[str] | None = None
+        self._tried: set[str] = set()  # vendor e-mails already looked up in Jira (sync.people)
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -103,6 +107,7 @@ class Lifecycle(PeopleOnTheEpic):
             "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
         refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
+        people = self._people()  # i15: authors by account id (e-mails may be hidden)
         out: list[Activity] = []
         newest = cursor
         marks: dict[str, str] = {}
@@ -117,14 +122,14 @@ class Lifecycle(PeopleOnTheEpic):
             if step is None and f.get("created"):
                 self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
             if step is None:
-                people = self._people_changes(issue, ext, known, marks)
-                out.extend(people)
-                if any(a.kind == "dismiss" for a in people):
+                changes = self._people_changes(issue, ext, known, marks, people)
+                out.extend(changes)
+                if any(a.kind == "dismiss" for a in changes):
                     marks[f"{issue['key']}:status"] = str((f.get("status") or {}).get("name") or "")
                     continue  # a dismissal is not a resolution: the status path must not close it
             status = (f.get("status") or {}).get("name")
             when = _transition_time(issue, status) or stamp
-            by = _transition_author(issue, status)
+            by = _transition_author(issue, status, people)
             mark_status = f"{issue['key']}:status"
             previous = known.get(mark_status)
             if status and status != previous:
@@ -142,12 +147,19 @@ class Lifecycle(PeopleOnTheEpic):
                     if mark in known or not c.get("created"):
                         continue
                     marks[mark] = "1"
-                    author = str((c.get("author") or {}).get("emailAddress") or "").lower() or None
+                    author = person_of(c.get("author"), people)  # i15
                     out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author))
         if newest is not None and newest != cursor:
             commit.cursors[ACTIVITY] = min(newest, now)
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    def _people(self) -> dict[str, str]:
+        """Jira account id -> e-mail, as the writer resolved them (i15: connectors/jira_people.py)."""
+        raw = self.store.r.hgetall(self.store.k.jira_users)
+        return known_people({k.decode(): (v.decode() or None) for k, v in raw.items()})
+
+    # --- deciding -----------------------------------------------------------------------
 
     def run(self, directory: Directory) -> WatchSummary:
         now = self.clock()
@@ -279,13 +291,17 @@ class Lifecycle(PeopleOnTheEpic):
                     load[esc.owner] += 1
             states[account] = state
             commit.states[account] = state
-            # "shown" is bookkeeping: on the epic's timeline, never a comment (watchers get an e-mail per comment)
+            # "shown" is bookkeeping: on the epic's timeline (its description), never told as a reason
             reasons = [r for d in decisions if d.escalation.id == ext and d.action != "shown" for r in d.reasons]
-            comments = [[d.key, d.comment] for d in decisions if d.escalation.id == ext and d.comment]
+            intents, prev = [], old
+            for d in decisions:  # in order: each decision's writes from the escalation before it
+                if d.escalation.id == ext:
+                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=d.comment, reasons=d.reasons,
+                                                 roles=roles_for(d.escalation, self.cfg))
+                    prev = d.escalation
             entry = pending.get(ext)
-            commit.outbox[ext] = OutboxEntry(
-                esc, (entry.reasons if entry else []) + reasons, (entry.version + 1) if entry else 1,
-                comments=(entry.comments if entry else []) + comments)
+            commit.outbox[ext] = (entry.merged(esc, reasons, intents) if entry
+                                  else OutboxEntry(esc, reasons, intents=merge([], intents)))
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         self.store.commit(commit)
@@ -314,12 +330,13 @@ def _epic_fields(fields: dict[str, Any], ids: dict[str, str]) -> EpicFields:
     return EpicFields(root_cause=text("root_cause"), concession_given=flag, resolution_summary=text("resolution"))
 
 
-def _status_changes(issue: dict[str, Any]) -> list[tuple[datetime, str, str | None]]:
+def _status_changes(issue: dict[str, Any], people: dict[str, str] | None = None
+                    ) -> list[tuple[datetime, str, str | None]]:
     out = []
     for history in (issue.get("changelog") or {}).get("histories") or []:
         for item in history.get("items") or []:
             if item.get("field") == "status" and history.get("created"):
-                author = str((history.get("author") or {}).get("emailAddress") or "").lower() or None
+                author = person_of(history.get("author"), people or {})  # i15
                 out.append((jira_time(history["created"]), str(item.get("toString")), author))
     return sorted(out, key=lambda c: c[0])
 
@@ -329,6 +346,7 @@ def _transition_time(issue: dict[str, Any], status: str | None) -> datetime | No
     return times[-1] if times else None
 
 
-def _transition_author(issue: dict[str, Any], status: str | None) -> str | None:
-    authors = [by for _, to, by in _status_changes(issue) if to == status]
+def _transition_author(issue: dict[str, Any], status: str | None, people: dict[str, str] | None = None
+                       ) -> str | None:
+    authors = [by for _, to, by in _status_changes(issue, people) if to == status]
     return authors[-1] if authors else None

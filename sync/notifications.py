@@ -1,22 +1,22 @@
-"""Which decisions are worth telling people about, and telling them without blocking.
+"""Telling people: the routes a notification engages, and the event a Notify intent sends.
 
-New SEV-1/SEV-2 escalations, tier rises, an executive sponsor becoming required and SLA
-breaches become :class:`connectors.notify.NotifyEvent` s. They are sent after the decisions
-are durable and written (so the epic key exists), each under a deterministic key, so a retried
-task never posts twice. In Celery they go out from their own task, so a slow webhook never
-holds up a poll cycle.
+What is worth telling is decided in :mod:`rules.intents` from typed facts (a severe opening, a
+tier that rose, a breach added, a sponsor newly required) and stored as a ``Notify`` intent in
+the same transaction as the decision. The executor sends it once the epic exists (so the
+message carries its key), through :class:`connectors.notify.Notifier`, which deduplicates by
+the intent's key in Redis: a failed flush retried later still sends it, a retry after a send
+never repeats it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from connectors.notify import NotifyEvent
 from rules.config import RulesConfig
+from rules.intents import Notify
 from rules.models import Escalation
 
 
-def _roles(esc: Escalation, cfg: RulesConfig) -> tuple[str, ...]:
+def roles_for(esc: Escalation, cfg: RulesConfig) -> tuple[str, ...]:
     """The roles the escalation's current tier engages (selects ``role:<role>`` routes)."""
     roles = [r for r in cfg.tiers.stakeholder_roles.get(esc.tier, ()) if r != "csm_manager"]
     owner = cfg.tiers.owner_roles.get(esc.tier)
@@ -24,23 +24,7 @@ def _roles(esc: Escalation, cfg: RulesConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*first, *roles]))
 
 
-def kinds_for(action: str, esc: Escalation, reasons: Iterable[str]) -> list[str]:
-    """The notification kinds one decision calls for."""
-    text = " ".join(reasons)
-    kinds = []
-    if action == "open" and int(esc.severity) <= 2:
-        kinds.append("new_escalation")
-    if "Tier raised" in text or (action == "breach" and "tier" in text.lower()):
-        kinds.append("tier_rise")
-    if action == "breach":
-        kinds.append("sla_breach")
-    if "Executive sponsor required" in text or (action == "breach" and "executive sponsor" in text.lower()):
-        kinds.append("exec_sponsor")
-    return list(dict.fromkeys(kinds))
-
-
-def events_for(action: str, esc: Escalation, reasons: Iterable[str], cfg: RulesConfig,
-               epic_key: str | None) -> list[NotifyEvent]:
-    reasons = tuple(reasons)
-    return [NotifyEvent(kind, esc, reasons=reasons, roles=_roles(esc, cfg), epic_key=epic_key)  # type: ignore[arg-type]
-            for kind in kinds_for(action, esc, reasons)]
+def event_for(intent: Notify, esc: Escalation, epic_key: str | None) -> NotifyEvent:
+    """The notification of a ``Notify`` intent, about the escalation as last decided."""
+    return NotifyEvent(intent.kind.value, esc, reasons=intent.reasons, roles=intent.roles,  # type: ignore[arg-type]
+                       epic_key=epic_key, key=intent.id)

@@ -21,6 +21,7 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
+from connectors.jira_people import people_for, person_of, user_id
 from connectors.jira_tickets import jira_time
 from connectors.salesforce import sf_datetime
 from rules.config import RulesConfig
@@ -61,6 +62,7 @@ class PeopleOnTheEpic:
     dismiss_resolutions: tuple[str, ...]
     dismiss_labels: tuple[str, ...]
     _me: set[str] | None
+    _tried: set[str]
 
     def _identity(self) -> set[str]:
         """The connector's own Jira user (changes it made are not a person's)."""
@@ -69,22 +71,35 @@ class PeopleOnTheEpic:
             self._me = {str(me.get(k)).lower() for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
         return self._me
 
-    def _person(self, user: dict[str, Any] | None) -> str | None:
-        """A Jira user as the rules name people: the e-mail when Jira shows one, else the e-mail
-        the connector looked the account id up for, else the account id (one place: i15)."""
-        if not user:
-            return None
-        email = str(user.get("emailAddress") or "").lower()
-        if email:
-            return email
-        ident = str(user.get("accountId") or user.get("name") or "")
-        if not ident:
-            return None
-        known = {v.decode(): k.decode() for k, v in self.store.r.hgetall(self.store.k.jira_users).items() if v}
-        return known.get(ident) or ident
+    def _person(self, user: Any, known: dict[str, str]) -> str | None:
+        """A Jira user as the rules name people (i15's :func:`connectors.jira_people.person_of`:
+        the account id decides); an account the connector never resolved is looked for among the
+        vendor's users, and failing that named by its id (so the timeline still says who)."""
+        found = person_of(user, known)
+        if found or not isinstance(user, dict):
+            return found
+        ident = user_id(user)
+        return (self._email_of(ident, known) or ident) if ident else None
+
+    def _email_of(self, ident: str, known: dict[str, str]) -> str | None:
+        """The vendor user (Salesforce) behind a Jira account id nobody resolved yet: a user
+        search per unresolved vendor user, once each (cached), only when a person was named."""
+        people = people_for(self.jira)
+        for user in self.store.users() or []:
+            email = user.email.lower()
+            if email in known.values() or email in self._tried:
+                continue
+            self._tried.add(email)
+            found = people.account_id(email)
+            self.store.save_jira_user_ids({email: found})
+            if found:
+                known[found] = email
+            if found == ident:
+                return email
+        return None
 
     def _people_changes(self, issue: dict[str, Any], ext: str, known: dict[str, str],
-                marks: dict[str, str]) -> list[Activity]:
+                        marks: dict[str, str], people: dict[str, str]) -> list[Activity]:
         """What people (not the connector) changed on an epic, from its changelog, each once."""
         f = issue.get("fields") or {}
         out: list[Activity] = []
@@ -99,15 +114,19 @@ class PeopleOnTheEpic:
             if {str(author.get(k)).lower() for k in ("accountId", "name", "emailAddress") if author.get(k)} \
                     & self._identity():
                 continue
-            at, by = jira_time(h["created"]), self._person(author)
+            at, by = jira_time(h["created"]), self._person(author, people)
             for item in h.get("items") or []:
                 name = item.get("field")
-                if name == "assignee":
+                if name == "assignee":  # the value the person set (the field may have moved since)
+                    current = f.get("assignee") or {}
+                    to = item.get("to")
+                    user = current if to and user_id(current) == to else (
+                        {"accountId": to} if to and self.jira.cloud else {"name": to} if to else None)
                     out.append(Activity(at=at, ext=ext, kind="assignee", by=by,
-                                        value=self._person(f.get("assignee"))))
+                                        value=self._person(user, people) if user else None))
                 elif name == "priority":
                     out.append(Activity(at=at, ext=ext, kind="priority", by=by,
-                                        value=(f.get("priority") or {}).get("name") or item.get("toString")))
+                                        value=item.get("toString") or (f.get("priority") or {}).get("name")))
                 elif name in ("resolution", "labels") and is_dismissal(
                         resolution, labels, resolutions=self.dismiss_resolutions, dismiss_labels=self.dismiss_labels):
                     how = (f"resolution {resolution!r}" if resolution in self.dismiss_resolutions

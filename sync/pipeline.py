@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,10 +25,12 @@ from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.escalation import Decision
 from rules.events import Event, HealthScored, TicketOpened, ticket_events
+from rules.intents import intents_for
 from rules.models import Account, Ticket
 from rules.replay import Replay
 from rules.triggers import Context
 from sync.crashpoints import crashpoint
+from sync.notifications import roles_for
 from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.pipeline")
@@ -69,6 +72,11 @@ class Poller:
         self.health_mode = health_mode
         self.clock = clock
         self.progress: Callable[[int], None] | None = None  # tickets read so far (a long backfill)
+        # held while deciding and committing (not while reading): the SLA watch decides on the
+        # same escalations and takes the same guard, so neither overwrites the other's state
+        self.guard: Callable[[], AbstractContextManager[object]] = nullcontext
+        # i12: the go-live choice adjusts what this cycle commits (sync.golive.GoLiveGate.before_commit)
+        self.before_commit: Callable[[CycleCommit, list[Decision]], None] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -172,6 +180,12 @@ class Poller:
         internal = frozenset(u.email.rpartition("@")[2] for u in users if "@" in u.email)
         tickets = self._jira(now, commit, summary, internal)
         directory = Directory.build(users, accounts.values(), self.cfg.tiers.top_accounts)
+        with self.guard():
+            self._decide_and_commit(now, started, summary, commit, events, tickets, directory)
+        return summary
+
+    def _decide_and_commit(self, now: datetime, started: float, summary: CycleSummary, commit: CycleCommit,
+                           events: list[Event], tickets: list[Ticket], directory: Directory) -> None:
         for ticket in tickets:
             account = account_of(ticket, directory)
             if account is None:
@@ -193,12 +207,13 @@ class Poller:
         commit.stats.update(cycles=1, events=len(events), opened=summary.opened, updated=summary.updated,
                             unmatched=len(summary.unmatched), skipped=summary.tickets_skipped)
         crashpoint("pipeline.after_decide")
+        if self.before_commit is not None:
+            self.before_commit(commit, decisions)
         self.store.commit(commit)
         crashpoint("pipeline.after_commit")
         summary.duration_s = round(time.monotonic() - started, 3)
         self.store.record_cycle("poll", {"finished": now.isoformat(), **{k: v for k, v in summary.as_dict().items()
                                                                         if k != "decisions"}})
-        return summary
 
     def _decide(self, events: list[Event], directory: Directory, commit: CycleCommit) -> list[Decision]:
         unknown = {e.account for e in events if e.account not in directory.accounts}
@@ -222,14 +237,17 @@ class Poller:
         commit.hits.update({c: list(replay.hits[c]) for c in components})
         commit.load.update({o: n - load.get(o, 0) for o, n in replay.load.items() if n != load.get(o, 0)})
         pending = self.store.outbox_entries({d.escalation.id for d in decisions})
+        last = {s.escalation.id: s.escalation for s in before.values() if s.escalation is not None}
         for d in decisions:
             ident = d.escalation.id
+            intents = intents_for(last.get(ident), d.escalation, reasons=d.reasons, evidence=d.action == "update",
+                                  roles=roles_for(d.escalation, self.cfg))
+            last[ident] = d.escalation
             entry = commit.outbox.get(ident) or pending.get(ident)
             if entry is None:
-                commit.outbox[ident] = OutboxEntry(d.escalation, list(d.reasons))
+                commit.outbox[ident] = OutboxEntry(d.escalation, list(d.reasons), intents=intents)
             else:
-                commit.outbox[ident] = OutboxEntry(d.escalation, entry.reasons + list(d.reasons),
-                                                   entry.version + 1)
+                commit.outbox[ident] = entry.merged(d.escalation, list(d.reasons), intents)
         return decisions
 
 

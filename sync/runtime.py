@@ -5,29 +5,36 @@ from __future__ import annotations
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
 import redis
 
 from connectors.jira import JiraConnector
+from connectors.jira_people import people_for
 from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig
 from rules.models import Escalation
+from sync.executor import Pools
 from sync.golive import GoLiveGate
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
-from sync.notifications import events_for
+from sync.limiter import Limiter
+from sync.lock import RedisLock
 from sync.observe import flush_counts, incr
 from sync.pipeline import CycleSummary, Poller, utcnow
 from sync.rules_file import RulesFile
 from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
+
+DECIDE_LOCK_SECONDS = 60.0  # renewed while held; deciding takes milliseconds to seconds
+DECIDE_WAIT_SECONDS = 120.0
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -38,6 +45,7 @@ def _names(text: str) -> tuple[str, ...]:
 class Runtime:
     settings: Settings
     clock: Callable[[], datetime] = utcnow
+    _notify: Callable[[NotifyEvent], None] | None = field(default=None, repr=False)
 
     @cached_property
     def rules_file(self) -> RulesFile:
@@ -67,27 +75,64 @@ class Runtime:
             client_secret=s.salesforce_client_secret.get_secret_value() if s.salesforce_client_secret else None,
             username=s.salesforce_username, private_key_file=s.salesforce_private_key_file,
             timeout=s.http_timeout_seconds, verify=verify)
-        return SalesforceConnector(tokens, api_version=s.salesforce_api_version,
-                                   timeout=s.http_timeout_seconds, health_field=s.salesforce_health_field,
-                                   ca_bundle=bundle)
+        connector = SalesforceConnector(tokens, api_version=s.salesforce_api_version,
+                                        timeout=s.http_timeout_seconds, health_field=s.salesforce_health_field,
+                                        ca_bundle=bundle)
+        self.limiters["salesforce"].wrap(connector.session)
+        return connector
+
+    @cached_property
+    def limiters(self) -> dict[str, Limiter]:
+        """The shared pacing of each system (every worker counts in the same Redis keys)."""
+        s, ns = self.settings, self.store.k.ns
+        return {"jira": Limiter(self.redis, ns, "jira", rate=s.jira_max_calls_per_second,
+                                endpoint_rate=s.jira_endpoint_calls_per_second),
+                "salesforce": Limiter(self.redis, ns, "salesforce", rate=s.salesforce_max_calls_per_second)}
+
+    @cached_property
+    def pools(self) -> Pools:
+        s = self.settings
+        return Pools.sized(s.jira_max_in_flight, s.salesforce_max_in_flight)
 
     @cached_property
     def jira(self) -> JiraConnector:
         s = self.settings
-        return JiraConnector(
+        jira = JiraConnector(
             s.jira_url, email=s.jira_email,
             api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
             pat=s.jira_pat.get_secret_value() if s.jira_pat else None, timeout=s.http_timeout_seconds,
             ca_bundle=s.requests_ca_bundle,
             field_names={"channel": s.jira_channel_field, "account": s.jira_account_field,
-                         "title": s.jira_title_field})
+                         "title": s.jira_title_field},
+            max_retries=0, gate=self.limiters["jira"].wrap)
+        people_for(jira, mapping_file=s.jira_people_file, reset=True,  # who is who (hidden e-mails)
+                   salesforce=self.salesforce if s.salesforce_jira_account_field else None,
+                   salesforce_field=s.salesforce_jira_account_field or "Jira_Account_Id__c")
+        return jira
 
     @cached_property
     def poller(self) -> Poller:
         s = self.settings
-        return Poller(self.store, self.salesforce, self.jira, self.rules, support_jql=s.jira_support_jql,
-                      backfill=timedelta(days=s.backfill_days), overlap=timedelta(seconds=s.cursor_overlap_seconds),
-                      health_mode=s.salesforce_health_history, clock=self.clock)
+        poller = Poller(self.store, self.salesforce, self.jira, self.rules, support_jql=s.jira_support_jql,
+                        backfill=timedelta(days=s.backfill_days), overlap=timedelta(seconds=s.cursor_overlap_seconds),
+                        health_mode=s.salesforce_health_history, clock=self.clock)
+        poller.guard = self.deciding
+        return poller
+
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """Held while the poll or the watch decides and commits (not while either reads or
+        writes): the two decide on the same escalations, so one waits for the other's commit."""
+        lock = RedisLock(self.redis, self.store.k.lock("decide"), timeout=DECIDE_LOCK_SECONDS)
+        deadline = time.monotonic() + DECIDE_WAIT_SECONDS
+        while not lock.acquire():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{lock.key} held for over {DECIDE_WAIT_SECONDS:.0f} s")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
 
     @cached_property
     def writer(self) -> Writer:
@@ -96,7 +141,15 @@ class Runtime:
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
                       settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
-                      clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar)
+                      clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
+                      pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds)
+
+    def send(self, event: NotifyEvent) -> bool:
+        """Carry out a Notify intent: True once every webhook has it (deduplicated by key)."""
+        if self._notify is not None:
+            self._notify(event)
+            return True
+        return not self.notifier.send(event).failed
 
     @cached_property
     def lifecycle(self) -> Lifecycle:
@@ -113,19 +166,23 @@ class Runtime:
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
                                  project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
 
-    def watch(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
-        """The lifecycle beat: activity and the SLA watch, then write what was decided."""
+    def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *,
+              flush_seconds: float | None = None) -> tuple[WatchSummary, FlushSummary]:
+        """The lifecycle beat: activity and the SLA watch (decided under the decide lock, so
+        never at the same time as a poll's decisions), then write what it decided."""
         started = time.monotonic()
         self.lifecycle.cfg = self.rules
+        self._notify = notify
         try:
-            summary = self.lifecycle.run(self.poller.directory())
-            written = self.writer.flush()
+            with self.deciding():
+                summary = self.lifecycle.run(self.poller.directory())
+            self.observe([(d.action, d.escalation, d.reasons) for d in summary.made],
+                         round(time.monotonic() - started, 3), "watch")
+            deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
+            written = self.writer.flush(deadline=deadline)  # the whole outbox, severest first
         finally:
+            self._notify = None
             self.observe()
-        decided = [(d.action, d.escalation, d.reasons) for d in summary.made]
-        for event in self.notifications(decided):
-            (notify or self.notifier.send)(event)
-        self.observe(decided, round(time.monotonic() - started, 3), "watch")
         return summary, written
 
     @cached_property
@@ -134,29 +191,24 @@ class Runtime:
         return Notifier(s.notify_webhooks, sent=RedisSentStore(self.redis, namespace=self.store.k.ns),
                         jira_url=s.jira_url)
 
-    def notifications(self, decided: list[tuple[str, Escalation, tuple[str, ...]]]) -> list[NotifyEvent]:
-        """The notifications of written decisions (an escalation still deferred is told later)."""
-        events = []
-        for action, esc, reasons in decided:
-            epic = self.store.index(esc.id).get("epic")
-            events.extend(events_for(action, esc, reasons, self.rules, epic))
-        return events
-
-    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
-        """One full cycle: poll and decide, write what was decided, then notify."""
+    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *,
+              flush_seconds: float | None = None) -> tuple[CycleSummary, FlushSummary]:
+        """One full cycle: poll and decide (committed with the intents), then write, severest
+        first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
+        self._notify = notify
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
-                          self.clock(), dry_run=self.settings.dry_run)  # i12: the go-live choice (sync/golive.py)
+                          self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # i12 (sync/golive.py)
+        self.poller.before_commit = gate.before_commit
         try:
             summary = self.poller.cycle()
-            gate.hold_back(summary.made)
-            written = self.writer.flush()
+            self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
+            deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
+            written = self.writer.flush(deadline=deadline)
         finally:
+            self._notify = None
+            self.poller.before_commit = None
             self.observe()
-        for event in gate.notifications(self.notifications([(d.action, d.escalation, d.reasons)
-                                                            for d in summary.made])):
-            (notify or self.notifier.send)(event)
-        self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
         return summary, written
 
     def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]

@@ -6,6 +6,7 @@ that cannot work (no Salesforce credentials of either kind, say) is refused at s
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,9 +16,41 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connectors.notify import NotifyConfig
 
 
-class Settings(BaseSettings):
+def _state_dir() -> Path:
+    """``$XDG_STATE_HOME/escalation-sync`` (``~/.local/state/escalation-sync``): never the cwd."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "escalation-sync"
+
+
+class ServiceSettings(BaseSettings):
+    """The shell's own settings: what Celery's configuration needs, with no credentials (so the
+    worker's config loads even where the credentials live elsewhere)."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       secrets_dir=None)
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    poll_interval_seconds: float = 60.0
+    flush_interval_seconds: float = Field(default=30.0, description="how often the beat fans the outbox out")
+    sla_watch_interval_seconds: float = 60.0
+    task_time_limit_seconds: int = Field(default=900, gt=60)
+    state_dir: Path = Field(default_factory=_state_dir, description="the beat's schedule file lives here")
+
+    # The write path (sync/executor.py, sync/limiter.py)
+    jira_max_in_flight: int = Field(default=10, ge=1, description="concurrent Jira calls per worker")
+    salesforce_max_in_flight: int = Field(default=5, ge=1, description="concurrent Salesforce calls per worker")
+    jira_max_calls_per_second: float = Field(default=100.0, ge=0, description="all workers together; 0: no pacing")
+    jira_endpoint_calls_per_second: float = Field(
+        default=0.0, ge=0, description="per method+endpoint, all workers together (Jira's burst limit); 0: off")
+    salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
+    flush_batch: int = Field(default=200, ge=1, description="escalations per flush task (claimed together)")
+    flush_claim_seconds: float = Field(default=15.0, gt=1, description="a dead flush's claims free within this")
+    poll_flush_seconds: float | None = Field(
+        default=None, description="how long a poll task writes what it decided before it hands the rest to "
+                                  "flush tasks (default: half the poll interval)")
+
+
+class Settings(ServiceSettings):
 
     # Salesforce
     salesforce_instance_url: str = Field(description="https://yourorg.my.salesforce.com")
@@ -44,6 +77,10 @@ class Settings(BaseSettings):
     jira_channel_field: str = "Channel"
     jira_account_field: str = "Salesforce Account Id"
     jira_title_field: str = "Reporter Title"
+    # i15: explicit e-mail -> Jira account id mapping for people Jira's user search cannot tell (hidden e-mails)
+    jira_people_file: str | None = Field(default=None, description="JSON object or CSV email,account_id")
+    salesforce_jira_account_field: str = Field(default="Jira_Account_Id__c",
+                                               description="User field holding the Jira account id ('' = none)")
     jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
         default=30.0, description="how long a Jira write may stay invisible to search")
@@ -55,9 +92,7 @@ class Settings(BaseSettings):
     notify_webhooks: NotifyConfig = Field(default_factory=NotifyConfig)
 
     # Shell
-    redis_url: str = "redis://127.0.0.1:6379/0"
     escalation_rules: Path | None = None
-    poll_interval_seconds: float = 60.0
     backfill_days: float = 30.0
     cursor_overlap_seconds: float = 120.0
     http_timeout_seconds: float = 30.0

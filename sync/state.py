@@ -19,31 +19,49 @@ from typing import Any
 import redis
 from pydantic import TypeAdapter
 
+from rules.intents import Comment, Intent, from_dict, intents_for, merge
 from rules.models import Account, Escalation, User
 from rules.state import AccountState, ComponentHit
 from sync.keys import Keys
+
+DONE_TTL_SECONDS = 30 * 86400  # what was carried out is remembered a month after its last write
 
 _HITS = TypeAdapter(list[ComponentHit])
 _USERS = TypeAdapter(list[User])
 
 
 class OutboxEntry:
-    """An escalation decided but not yet (fully) written to Salesforce and Jira."""
+    """An escalation decided but not yet (fully) written: the escalation as last decided, the
+    reasons (for the log) and the intents (:mod:`rules.intents`) still to carry out.
+
+    ``version`` grows with every decision merged into the entry; the writer drops the entry
+    only if no newer decision replaced it meanwhile. Which intents were carried out is kept
+    apart (``{ns}:done:{ext}``), so a retry skips them.
+    """
 
     def __init__(self, escalation: Escalation, reasons: list[str], version: int = 1,
-                 comments: list[list[str]] | None = None):
+                 intents: list[Intent] | None = None):
         self.escalation, self.reasons, self.version = escalation, reasons, version
-        self.comments = comments or []  # [key, text]: posted on the epic once per key
+        self.intents = intents if intents is not None else intents_for(None, escalation, reasons=reasons)
+
+    def merged(self, escalation: Escalation, reasons: list[str], intents: list[Intent]) -> OutboxEntry:
+        """This entry with one more decision: the newer escalation, every intent once."""
+        return OutboxEntry(escalation, self.reasons + reasons, self.version + 1, merge(self.intents, intents))
 
     def to_json(self) -> str:
         return json.dumps({"escalation": self.escalation.model_dump(mode="json"), "reasons": self.reasons,
-                           "version": self.version, "comments": self.comments})
+                           "version": self.version, "intents": [i.to_dict() for i in self.intents]})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> OutboxEntry:
         data = json.loads(raw)
-        return cls(Escalation.model_validate(data["escalation"]), data["reasons"], data["version"],
-                   data.get("comments") or [])
+        esc = Escalation.model_validate(data["escalation"])
+        if "intents" in data:
+            intents = [from_dict(i) for i in data["intents"]]
+        else:  # an entry written before intents: everything, found or skipped where it exists
+            intents = intents_for(None, esc, reasons=data["reasons"])
+            intents += [Comment(esc.id, id=k, text=t) for k, t in data.get("comments") or []]
+        return cls(esc, data["reasons"], data["version"], intents)
 
 
 @dataclass
@@ -220,6 +238,55 @@ class Store:
 
         self.r.transaction(drop, self.k.outbox)
         return done
+
+    def done(self, external_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Per escalation: the keys of the intents already carried out -> their result."""
+        ids = list(dict.fromkeys(external_ids))
+        p = self.r.pipeline(transaction=False)
+        for ext in ids:
+            p.hgetall(self.k.done(ext))
+        return {ext: {k.decode(): v.decode() for k, v in raw.items()}
+                for ext, raw in zip(ids, p.execute(), strict=True)}
+
+    def mark_done(self, external_id: str, results: Mapping[str, str]) -> None:
+        """Record intents as carried out (at once: a crash after this must not redo them)."""
+        if not results:
+            return
+        p = self.r.pipeline(transaction=True)
+        p.hset(self.k.done(external_id), mapping=dict(results))
+        p.expire(self.k.done(external_id), DONE_TTL_SECONDS)
+        p.execute()
+
+    def claim(self, external_ids: Iterable[str], token: str, lease_ms: int) -> list[str]:
+        """Claim escalations for writing (``SET NX PX``): the ones this token now holds."""
+        ids = list(dict.fromkeys(external_ids))
+        p = self.r.pipeline(transaction=False)
+        for ext in ids:
+            p.set(self.k.claim(ext), token, nx=True, px=lease_ms)
+        return [ext for ext, ok in zip(ids, p.execute(), strict=True) if ok]
+
+    def renew_claims(self, external_ids: Iterable[str], token: str, lease_ms: int) -> None:
+        """Extend the lease of the claims this token still holds (WATCH/MULTI, no Lua)."""
+        for ext in external_ids:
+            key = self.k.claim(ext)
+
+            def extend(pipe: redis.client.Pipeline, key: str = key) -> None:
+                if pipe.get(key) == token.encode():
+                    pipe.multi()
+                    pipe.pexpire(key, lease_ms)
+
+            self.r.transaction(extend, key)
+
+    def release_claims(self, external_ids: Iterable[str], token: str) -> None:
+        for ext in external_ids:
+            key = self.k.claim(ext)
+
+            def drop(pipe: redis.client.Pipeline, key: str = key) -> None:
+                if pipe.get(key) == token.encode():
+                    pipe.multi()
+                    pipe.delete(key)
+
+            self.r.transaction(drop, key)
 
     def set_intent(self, external_id: str, what: str, at: float, ttl: int) -> None:
         self.r.set(self.k.intent(external_id, what), at, ex=max(ttl, 1))

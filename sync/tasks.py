@@ -5,6 +5,7 @@ the time limits and late acknowledgement (sentry's ``tasks/base.py`` pattern).""
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -32,18 +33,25 @@ def runtime() -> Runtime:
     return _runtime
 
 
+def countdown(exc: BaseException, retries: int) -> float:
+    """When to retry: the service's ``Retry-After`` when it gave one, else exponential backoff
+    (2, 4, 8 ... s, at most 300) with jitter."""
+    after = getattr(exc, "retry_after", None)
+    if after:
+        return float(after)
+    return min(2.0 ** (retries + 1), 300.0) * random.uniform(0.5, 1.0)
+
+
 def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable[..., Any]], Task]:
-    """Declare a task: retried on :class:`RetriableError` only, under a named Redis lock.
+    """Declare a task: retried on :class:`RetriableError` and Redis outages only (the one retry
+    policy above the limiter's 429 pauses), under a named Redis lock.
 
     A task that finds its lock held returns ``"busy"``: another worker is doing the same work,
-    and the next beat will come. A :class:`FatalError` is logged and recorded, not retried: it
-    needs a person (the message says what to change).
+    and the next beat will come. A :class:`FatalError` is logged, recorded for ``status`` and
+    raised: the task fails (it needs a person; the message says what to change).
     """
     def wrap(fn: Callable[..., Any]) -> Task:
-        @app.task(name=f"escalation_sync.{name}", bind=True, acks_late=True, max_retries=5,
-                  autoretry_for=(RetriableError, redis.ConnectionError, redis.TimeoutError),
-                  retry_backoff=2, retry_backoff_max=300,
-                  retry_jitter=True)
+        @app.task(name=f"escalation_sync.{name}", bind=True, acks_late=True, max_retries=5)
         @wraps(fn)
         def task(self: Task, *args: Any, **kwargs: Any) -> Any:
             rt = runtime()
@@ -57,33 +65,52 @@ def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable
             except FatalError as exc:
                 log.error("%s needs attention: %s", name, exc)
                 rt.store.record_cycle(name, {"error": str(exc)})
-                return {"error": str(exc)}
+                raise
+            except (RetriableError, redis.ConnectionError, redis.TimeoutError) as exc:
+                raise self.retry(exc=exc, countdown=countdown(exc, self.request.retries)) from exc
         return task
     return wrap
 
 
-def _enqueue(event: NotifyEvent) -> None:
-    """Notifications go out from their own task: a slow webhook never holds up a cycle."""
-    notify.delay(event.escalation.id, event.kind, list(event.reasons), list(event.roles), event.key)
+def _budget(rt: Runtime) -> float:
+    """How long a poll or watch task writes before handing the rest to flush tasks: so the next
+    poll is never delayed beyond one interval by a long flush."""
+    s = rt.settings
+    return s.poll_flush_seconds if s.poll_flush_seconds is not None else s.poll_interval_seconds / 2
+
+
+def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
+    """Send the outbox (or ``ids``) to flush tasks, one per batch of escalations in priority
+    order; any worker takes them, and each claims its escalations. Returns the batches sent."""
+    order = rt.writer.pending(ids)
+    size = rt.settings.flush_batch
+    batches = [order[n:n + size] for n in range(0, len(order), size)]
+    for batch in batches:
+        flush_batch.apply_async(args=[batch], expires=max(rt.settings.flush_interval_seconds * 4, 60))
+    return len(batches)
 
 
 @escalation_task("poll")
 def poll(rt: Runtime) -> dict[str, Any]:
-    """One cycle: poll and decide, then write."""
-    summary, written = rt.cycle(notify=_enqueue)
+    """One cycle: poll, decide and commit; write what it can in half an interval, severest first,
+    and fan the rest out to flush tasks."""
+    summary, written = rt.cycle(flush_seconds=_budget(rt))
+    batches = fan_out(rt, written.left + written.busy) if written.left or written.busy else 0
     return {"opened": summary.opened, "updated": summary.updated, "events": summary.events,
-            "written": written.written, "deferred": len(written.deferred)}
+            "written": written.written, "deferred": len(written.deferred), "handed_on": batches}
 
 
-@escalation_task("watch")
+@escalation_task("watch", lock="watch")
 def watch(rt: Runtime) -> dict[str, Any]:
     """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write."""
-    summary, written = rt.watch(notify=_enqueue)
+    summary, written = rt.watch(flush_seconds=_budget(rt))
+    if written.left or written.busy:
+        fan_out(rt, written.left + written.busy)
     return {"activity": summary.activity, "decisions": len(summary.decisions), "breaches": summary.breaches,
             "written": written.written}
 
 
-@escalation_task("learn")
+@escalation_task("learn", lock="learn")
 def learn(rt: Runtime) -> dict[str, Any]:
     """The learning loop: one action item per systemic root cause per quarter."""
     return {"opened": [key for _, key in rt.learn()]}
@@ -92,7 +119,8 @@ def learn(rt: Runtime) -> dict[str, Any]:
 @escalation_task("notify", lock=None)
 def notify(rt: Runtime, escalation_id: str, kind: str, reasons: list[str], roles: list[str],
            key: str) -> dict[str, Any]:
-    """Send one notification (ids and strings in; the webhook URLs never enter a message)."""
+    """Send one notification (ids and strings in; the webhook URLs never enter a message).
+    The write path sends its Notify intents itself; this task serves manual sends."""
     esc = rt.store.escalations([escalation_id]).get(escalation_id)
     if esc is None:
         return {"sent": 0}
@@ -102,8 +130,19 @@ def notify(rt: Runtime, escalation_id: str, kind: str, reasons: list[str], roles
     return {"sent": outcome.sent, "failed": len(outcome.failed)}
 
 
-@escalation_task("flush")
+@escalation_task("flush", lock=None)
 def flush(rt: Runtime) -> dict[str, Any]:
-    """Write what earlier cycles decided but could not write yet (deferred, failed, crashed)."""
-    written = rt.writer.flush()
-    return {"written": written.written, "deferred": len(written.deferred)}
+    """The beat's flush: write what earlier cycles decided but could not write yet (deferred,
+    failed, crashed). One batch is written here; a longer outbox is fanned out to flush tasks."""
+    pending = rt.writer.pending()
+    if len(pending) > rt.settings.flush_batch:
+        return {"written": 0, "deferred": 0, "handed_on": fan_out(rt, pending)}
+    written = rt.writer.flush(pending)
+    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}
+
+
+@escalation_task("flush_batch", lock=None)
+def flush_batch(rt: Runtime, ids: list[str]) -> dict[str, Any]:
+    """Write these escalations (each claimed; ones another worker holds are skipped)."""
+    written = rt.writer.flush(ids)
+    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}

@@ -1,29 +1,37 @@
 """Draining the outbox: make Salesforce and Jira show each decided escalation, exactly once.
 
-Writes are batched across escalations (Jira bulk create, 50 a call; Salesforce Collections, 200
-a call) and incremental: the index (:mod:`sync.keys`) remembers what exists, so only what
-changed is sent. Find-or-create is crash-safe despite Jira's eventually consistent search: an
-*intent* is recorded before every create; a later attempt that finds an intent looks the issue
-up by its label and, if search does not show it yet, waits out the settle time instead of
-creating it twice. Comments are at-most-once (marked, then posted): a crash can lose a comment,
-never repeat one; the description carries the whole timeline anyway.
+The outbox holds, per escalation, the escalation as last decided and the intents
+(:mod:`rules.intents`) still to carry out, committed with the decision. :class:`Writer` takes
+them in priority order (SEV-1 first, highest tier, oldest), in batches, each escalation under
+a claim with an expiring lease (``{ns}:claim:{ext}``), so any number of flushes and workers
+run side by side and no two write the same escalation; :mod:`sync.executor` carries a batch
+out concurrently, phase by phase, recording each intent as done. An entry leaves the outbox
+once all its intents are done, unless a newer decision replaced it meanwhile.
+
+This module also holds the shapes of what lands (:class:`Shapes`: the epic, a plan issue,
+the ``Escalation__c`` record; ARCHITECTURE.md, "What lands in Salesforce and Jira").
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.notify import NotifyEvent
 from rules.config import CalendarConfig
 from rules.lifecycle.measures import resolution_days
 from rules.lifecycle.people import dismissal_fields
 from rules.models import Escalation, PlanStep
 from sync.crashpoints import crashpoint
-from sync.state import OutboxEntry, Store
+from sync.executor import Executor, Pools, Work, errors_first, priority
+from sync.state import Store
 
 log = logging.getLogger("escalation_sync.writes")
 
@@ -61,6 +69,8 @@ class FlushSummary:
     steps_created: int = 0
     records_upserted: int = 0
     dry_run: bool = False
+    busy: list[str] = field(default_factory=list)  # claimed by another flush right now
+    left: list[str] = field(default_factory=list)  # not reached before the deadline
 
 
 def timeline_text(esc: Escalation, limit: int) -> str:
@@ -128,25 +138,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-class Writer:
-    def __init__(self, store: Store, salesforce: Any, jira: Any, shape: JiraShape, *,
-                 settle_seconds: float = 30.0, dry_run: bool = False,
-                 clock: Callable[[], float] = time.time, calendar: CalendarConfig | None = None):
-        self.store, self.sf, self.jira, self.shape = store, salesforce, jira, shape
-        self.settle, self.dry_run, self.clock = settle_seconds, dry_run, clock
-        self.calendar = calendar
+class Shapes:
+    """The Jira and Salesforce bodies of an escalation (the connector owns the wire format)."""
 
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _user_ids(self, emails: set[str]) -> dict[str, str | None]:
-        known = self.store.jira_user_ids(emails)
-        found: dict[str, str | None] = {}
-        try:
-            for email in sorted(emails - set(known)):
-                found[email] = self.jira.account_id(email)
-        finally:  # keep what was found: a failure part-way must not redo every lookup
-            self.store.save_jira_user_ids(found)
-        return {**known, **found}
+    def __init__(self, shape: JiraShape, jira: Any):
+        self.shape, self.jira = shape, jira
 
     def _person(self, email: str | None, ids: dict[str, str | None]) -> dict[str, str] | None:
         ident = ids.get(email or "")
@@ -154,10 +150,10 @@ class Writer:
             return None
         return {"accountId": ident} if self.shape.cloud else {"name": ident}
 
-    def _epic_fields(self, esc: Escalation, ids: dict[str, str | None]) -> dict[str, Any]:
+    def epic_fields(self, esc: Escalation, ids: dict[str, str | None], *, description: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "project": {"key": self.shape.project}, "issuetype": {"name": self.shape.epic_type},
-            "summary": epic_summary(esc), "description": epic_description(esc),
+            "summary": epic_summary(esc), "description": description,
             "labels": [LABEL, esc.id], "priority": {"name": SEVERITY_PRIORITY[int(esc.severity)]},
         }
         assignee = self._person(esc.owner, ids)
@@ -169,13 +165,20 @@ class Writer:
                 fields[name_field] = f"{esc.account_name} escalation"[:255]
         return fields
 
-    def _step_fields(self, esc: Escalation, epic: str, step: PlanStep, ids: dict[str, str | None]) -> dict[str, Any]:
+    def epic_update(self, esc: Escalation, *, description: Any) -> dict[str, Any]:
+        """The epic's own fields that follow the escalation (a ``PUT`` body's ``fields``)."""
+        return {"summary": epic_summary(esc), "description": description,
+                "priority": {"name": SEVERITY_PRIORITY[int(esc.severity)]}}
+
+    def step_fields(self, esc: Escalation, epic: str, step: PlanStep, ids: dict[str, str | None], *,
+                    cloud_text: Callable[[str], Any]) -> dict[str, Any]:
         title = STEP_TITLES.get(step.step, step.step.replace("_", " ").capitalize())
+        text = (f"Plan step '{step.step}' of escalation {esc.id}. "
+                f"Due {_iso(step.due) or 'once the escalation is resolved'}.")
         fields: dict[str, Any] = {
             "project": {"key": self.shape.project}, "issuetype": {"name": self.shape.plan_type},
             "summary": f"{title} ({esc.account_name})"[:250],
-            "description": f"Plan step '{step.step}' of escalation {esc.id}. "
-                           f"Due {_iso(step.due) or 'once the escalation is resolved'}.",
+            "description": cloud_text(text) if self.shape.cloud else text,
             "labels": [LABEL, f"plan-{step.step}"],
         }
         link_field = None if self.shape.cloud else self.jira.field_id("Epic Link")
@@ -190,182 +193,103 @@ class Writer:
             fields["assignee"] = assignee
         return fields
 
-    def _find_or_defer(self, ext: str, what: str, find: Callable[[], Any]) -> tuple[Any, bool]:
-        """(what a previous attempt created, defer?) for an escalation with an intent on record."""
-        intent = self.store.intent(ext, what)
-        if intent is None:
-            return None, False
-        found = find()
-        if found:
-            return found, False
-        return None, self.clock() - intent < self.settle
+    @staticmethod
+    def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfig | None) -> dict[str, Any]:
+        return record_fields(esc, epic_key, calendar)
 
-    def _intend(self, ext: str, what: str) -> None:
-        self.store.set_intent(ext, what, self.clock(), ttl=int(self.settle * 10) + 60)
 
-    # --- the flush -------------------------------------------------------------------------
+class Writer:
+    """Drains the outbox (see the module docstring)."""
 
-    def flush(self) -> FlushSummary:
-        entries = self.store.outbox()
+    def __init__(self, store: Store, salesforce: Any, jira: Any, shape: JiraShape, *,
+                 settle_seconds: float = 30.0, dry_run: bool = False,
+                 clock: Callable[[], float] = time.time, calendar: CalendarConfig | None = None,
+                 pools: Pools | None = None, send: Callable[[NotifyEvent], bool] | None = None,
+                 batch: int = 200, lease_seconds: float = 15.0):
+        self.store, self.sf, self.jira, self.shape = store, salesforce, jira, shape
+        self.settle, self.dry_run, self.clock = settle_seconds, dry_run, clock
+        self.calendar = calendar
+        self.pools = pools or Pools.sized(8, 4)
+        self.send: Callable[[NotifyEvent], bool] = send or (lambda event: True)
+        self.batch, self.lease = max(batch, 1), lease_seconds
+
+    def executor(self) -> Executor:
+        return Executor(self.store, self.sf, self.jira, self.shape, self.pools, settle_seconds=self.settle,
+                        clock=self.clock, calendar=self.calendar, send=self.send,
+                        fields=Shapes(self.shape, self.jira))
+
+    def pending(self, ids: list[str] | None = None) -> list[str]:
+        """Outbox ids in priority order (SEV-1, highest tier, oldest first)."""
+        entries = self.store.outbox() if ids is None else self.store.outbox_entries(ids)
+        return [x for x, _ in sorted(entries.items(), key=lambda kv: priority(kv[1].escalation))]
+
+    def flush(self, ids: list[str] | None = None, *, deadline: float | None = None) -> FlushSummary:
+        """Write the outbox (or the escalations ``ids``), batch by batch, until done or the
+        ``deadline`` (``time.monotonic()``) passes; raises the first error of a failed batch
+        after keeping everything it did."""
         summary = FlushSummary(dry_run=self.dry_run)
-        if not entries:
-            return summary
         if self.dry_run:
-            for ext, entry in entries.items():
+            for ext, entry in self.store.outbox().items():
                 log.info("dry run: would write escalation %s (%s)", ext, "; ".join(entry.reasons))
             return summary
-        index = {ext: self.store.index(ext) for ext in entries}
-        emails = {e for entry in entries.values() for e in self._emails(entry.escalation)}
-        ids = self._user_ids(emails)
-        deferred: set[str] = set()
-        self._epics(entries, index, ids, deferred, summary)
-        self._steps(entries, index, ids, deferred, summary)
-        self._epic_updates(entries, index, ids, deferred)
-        crashpoint("writes.after_jira_updates")
-        self._records(entries, index, deferred, summary)
-        crashpoint("writes.after_salesforce_upsert")
-        for ext, entry in entries.items():
-            if ext in deferred:
-                continue
-            self.store.index_put(ext, index[ext])
-            crashpoint("writes.before_finish")
-            self.store.finish(ext, entry.version)
-            summary.written += 1
-        summary.deferred = sorted(deferred)
+        order = self.pending(ids)
+        for start in range(0, len(order), self.batch):
+            if deadline is not None and time.monotonic() > deadline:
+                summary.left.extend(order[start:])
+                break
+            self._batch(order[start:start + self.batch], summary)
         return summary
 
-    @staticmethod
-    def _emails(esc: Escalation) -> set[str]:
-        return {e for e in (esc.owner, *esc.stakeholders, *(p.owner for p in esc.plan)) if e}
-
-    def _epics(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
-               ids: dict[str, str | None], deferred: set[str], summary: FlushSummary) -> None:
-        create: list[str] = []
-        for ext in entries:
-            if index[ext].get("epic"):
-                continue
-            found, wait = self._find_or_defer(
-                ext, "epic", lambda e=ext: self.jira.by_label(self.shape.project, e, ["summary"]))
-            if found:
-                index[ext]["epic"] = found[0]["key"]
-                self.store.index_put(ext, index[ext])
-            elif wait:
-                deferred.add(ext)
-            else:
-                create.append(ext)
-        if not create:
+    def _batch(self, ids: list[str], summary: FlushSummary) -> None:
+        token = secrets.token_hex(8)
+        lease_ms = int(self.lease * 1000)
+        claimed = self.store.claim(ids, token, lease_ms)
+        summary.busy.extend(x for x in ids if x not in set(claimed))
+        if not claimed:
             return
-        for ext in create:
-            self._intend(ext, "epic")
-        crashpoint("writes.after_intents")
-        keys = self.jira.create([self._epic_fields(entries[ext].escalation, ids) for ext in create])
-        crashpoint("writes.after_epic_create")
-        for ext, key in zip(create, keys, strict=True):
-            if key is None:
-                deferred.add(ext)
-                continue
-            index[ext].update(epic=key, created=True)
-            self.store.index_put(ext, index[ext])  # at once: the key must survive a crash now
-            summary.epics_created += 1
-        crashpoint("writes.after_epics_recorded")
-
-    def _steps(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
-               ids: dict[str, str | None], deferred: set[str], summary: FlushSummary) -> None:
-        wanted: list[tuple[str, PlanStep]] = []
-        for ext, entry in entries.items():
-            if ext in deferred:
-                continue
-            idx = index[ext]
-            steps = idx.setdefault("steps", {})
-            plan = list(entry.escalation.plan) + list(entry.escalation.recovery)
-            missing = [p for p in plan if p.step not in steps]
-            if missing:
-                found, wait = self._find_or_defer(
-                    ext, "steps", lambda k=idx["epic"]: self.jira.children(k, ["labels", "duedate"]))
-                for child in found or []:
-                    for label in child["fields"].get("labels") or []:
-                        if label.startswith("plan-"):
-                            steps.setdefault(label[5:], {"key": child["key"],
-                                                         "due": child["fields"].get("duedate")})
-                if wait:
-                    deferred.add(ext)
+        with self._leased(claimed, token, lease_ms):
+            entries = self.store.outbox_entries(claimed)  # read under the claim: never a stale entry
+            done = self.store.done(entries)
+            works = sorted((Work(e, self.store.index(x), done[x]) for x, e in entries.items()),
+                           key=lambda w: priority(w.esc))
+            outcome = self.executor().run(works)
+            summary.epics_created += outcome.epics_created
+            summary.steps_created += outcome.steps_created
+            summary.records_upserted += outcome.records_upserted
+            for w in works:
+                if not w.complete:
+                    if w.deferred:
+                        summary.deferred.append(w.ext)
                     continue
-                wanted.extend((ext, p) for p in plan if p.step not in steps)
-            for p in plan:  # due dates that moved (a severity raised, an acknowledgement)
-                have = steps.get(p.step)
-                due = p.due.strftime("%Y-%m-%d") if p.due else None
-                if have and have.get("due") != due:
-                    self.jira.update(have["key"], {"duedate": due})
-                    have["due"] = due
-        if not wanted:
-            return
-        for ext in {ext for ext, _ in wanted}:
-            self._intend(ext, "steps")
-        crashpoint("writes.after_step_intents")
-        fields = [self._step_fields(entries[ext].escalation, index[ext]["epic"], p, ids) for ext, p in wanted]
-        keys = self.jira.create(fields)
-        crashpoint("writes.after_step_create")
-        for (ext, step), key in zip(wanted, keys, strict=True):
-            if key is None:
-                deferred.add(ext)
-                continue
-            index[ext]["steps"][step.step] = {"key": key, "due": step.due.strftime("%Y-%m-%d") if step.due else None}
-            summary.steps_created += 1
-        for ext in {ext for ext, _ in wanted}:
-            self.store.index_put(ext, index[ext])
+                self.store.index_put(w.ext, w.index)
+                crashpoint("writes.before_finish")
+                self.store.finish(w.ext, w.entry.version)
+                summary.written += 1
+        error = errors_first(outcome.errors)
+        if error is not None:
+            raise error
+        summary.deferred.sort()
 
-    def _epic_updates(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
-                      ids: dict[str, str | None], deferred: set[str]) -> None:
-        for ext, entry in entries.items():
-            if ext in deferred:
-                continue
-            esc, idx = entry.escalation, index[ext]
-            epic = idx["epic"]
-            shown = {"summary": epic_summary(esc), "priority": SEVERITY_PRIORITY[int(esc.severity)],
-                     "timeline": len(esc.timeline)}
-            if idx.pop("created", False):
-                idx["shown"] = shown
-            elif idx.get("shown") != shown:
-                update: dict[str, Any] = {"summary": shown["summary"], "description": epic_description(esc)}
-                if (idx.get("shown") or {}).get("priority") != shown["priority"]:  # i12: never re-send a person's
-                    update["priority"] = {"name": shown["priority"]}
-                self.jira.update(epic, update)
-                idx["shown"] = shown
-                if idx.get("commented") != entry.version and entry.reasons:
-                    idx["commented"] = entry.version
-                    self.store.index_put(ext, idx)  # mark first: at most once
-                    self.jira.comment(epic, "escalation-sync update:\n" + "\n".join(f"- {r}" for r in entry.reasons))
-            posted = set(idx.get("comments", []))
-            for key, text in entry.comments:
-                if key not in posted:
-                    posted.add(key)
-                    idx["comments"] = sorted(posted)
-                    self.store.index_put(ext, idx)  # mark first: at most once
-                    self.jira.comment(epic, text)
-            watched = set(idx.get("watchers", []))
-            for email in esc.stakeholders:
-                if email not in watched and ids.get(email):
-                    self.jira.watch(epic, ids[email])
-                    watched.add(email)
-            idx["watchers"] = sorted(watched)
-            linked = set(idx.get("links", []))
-            for ticket in esc.tickets:
-                if ticket not in linked:
-                    self.jira.link(self.shape.link_type, ticket, epic)
-                    linked.add(ticket)
-            idx["links"] = sorted(linked)
-            self.store.index_put(ext, idx)  # progress: a failure later must not redo this one
+    @contextmanager
+    def _leased(self, ids: list[str], token: str, lease_ms: int) -> Iterator[None]:
+        """Hold the claims while the batch runs (renewed every third of the lease), then free them."""
+        stop = threading.Event()
 
-    def _records(self, entries: dict[str, OutboxEntry], index: dict[str, dict[str, Any]],
-                 deferred: set[str], summary: FlushSummary) -> None:
-        todo = [ext for ext in entries if ext not in deferred]
-        if not todo:
-            return
-        records = [record_fields(entries[ext].escalation, index[ext].get("epic"), self.calendar) for ext in todo]
-        results = self.sf.upsert("Escalation__c", "External_Id__c", records)
-        for ext, result in zip(todo, results, strict=False):
-            if result.get("success"):
-                index[ext]["record"] = result.get("id")
-                summary.records_upserted += 1
-            else:
-                deferred.add(ext)
+        def renew() -> None:
+            while not stop.wait(lease_ms / 3000):
+                try:
+                    self.store.renew_claims(ids, token, lease_ms)
+                except Exception:  # noqa: BLE001 - the next renewal tries again
+                    log.warning("could not renew %d claims", len(ids))
+
+        thread = threading.Thread(target=renew, name="claims", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+            try:
+                self.store.release_claims(ids, token)
+            except Exception:  # noqa: BLE001 - the lease frees them anyway
+                log.warning("could not release %d claims; they expire within %.0f s", len(ids), lease_ms / 1000)

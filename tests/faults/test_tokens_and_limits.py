@@ -17,7 +17,8 @@ def token_calls(sb) -> int:
 
 
 def test_tokens_expiring_between_the_reads_and_the_writes_are_refreshed_once(sandbox, runtime: Runtime):
-    with crashpoints.hooked("writes.after_jira_updates", sandbox.expire_tokens):
+    # the last point between the reads and the Salesforce write (records follow the epics)
+    with crashpoints.hooked("writes.after_epics_recorded", sandbox.expire_tokens):
         poll, flush = runtime.cycle()  # no error: the upsert gets a 401, refreshes, retries
     assert not flush.deferred and flush.records_upserted == len(expected(sandbox))
     assert token_calls(sandbox) == 2
