@@ -30,7 +30,7 @@ from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
-from rules.intents import lifecycle_intents, merge
+from rules.intents import Intent, lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -89,6 +89,7 @@ class Lifecycle(PeopleOnTheEpic):
         self.dismiss_resolutions, self.dismiss_labels = dismiss
         self._me: set[str] | None = None
         self._tried: set[str] = set()  # vendor e-mails already looked up in Jira (sync.people)
+        self._writes: dict[str, list[Intent]] = {}  # writes following people, committed with the pass
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -163,6 +164,7 @@ class Lifecycle(PeopleOnTheEpic):
 
     def run(self, directory: Directory) -> WatchSummary:
         now = self.clock()
+        self._writes = {}
         summary = WatchSummary()
         commit = CycleCommit()
         ctx = Context(cfg=self.cfg, directory=directory)
@@ -298,15 +300,23 @@ class Lifecycle(PeopleOnTheEpic):
                 if d.escalation.id == ext:
                     intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=d.comment, reasons=d.reasons,
                                                  roles=roles_for(d.escalation, self.cfg))
+                    if d.action == "reassign":
+                        intents += self._plan_owners(prev, d.escalation, d.key)
                     prev = d.escalation
+            intents += self._writes.pop(ext, [])
             entry = pending.get(ext)
             commit.outbox[ext] = (entry.merged(esc, reasons, intents) if entry
                                   else OutboxEntry(esc, reasons, intents=merge([], intents)))
+        lone = {x: w for x, w in self._writes.items() if x in after}  # writes with no decision (a record's status)
+        for ext, entry in self.store.outbox_entries(lone).items():
+            commit.outbox[ext] = entry.merged(after[ext], [], lone.pop(ext))
+        for ext, writes in lone.items():
+            commit.outbox[ext] = OutboxEntry(after[ext], [], intents=merge([], writes))
+        self._writes = {}
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         self.store.commit(commit)
         self._count_dismissals([d for d in decisions if d.action == "dismiss"])
-        self._follow_plan_owners(before, after, [d for d in decisions if d.action == "reassign"])
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
                    and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
         checked = [x for x in changed if any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]

@@ -7,8 +7,8 @@ status), and carries out the writes following them needs: the epic's assignee af
 owner edit, the old owner's open plan issues after a reassignment, a transition or a label after
 a record status edit, the dismissal counters. :mod:`rules.lifecycle.people` decides.
 
-i11core: the Jira writes here are outside the outbox (each idempotent: setting the same assignee,
-status or label twice changes nothing); on the new write path they become intents.
+The writes are intents (:mod:`rules.intents`: ``AssignIssue``, ``AddLabel``, ``Transition``),
+committed with the pass's decisions and carried out by the executor like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from connectors.jira_people import people_for, person_of, user_id
 from connectors.jira_tickets import jira_time
 from connectors.salesforce import sf_datetime
 from rules.config import RulesConfig
+from rules.intents import AddLabel, AssignIssue, Intent, Transition
 from rules.lifecycle import EpicFields, LifecycleDecision
 from rules.lifecycle.people import dismiss, dismissed_kinds, is_dismissal, moved_steps, reassigned
 from rules.models import Escalation
@@ -63,6 +64,7 @@ class PeopleOnTheEpic:
     dismiss_labels: tuple[str, ...]
     _me: set[str] | None
     _tried: set[str]
+    _writes: dict[str, list[Intent]]
 
     def _identity(self) -> set[str]:
         """The connector's own Jira user (changes it made are not a person's)."""
@@ -177,7 +179,7 @@ class PeopleOnTheEpic:
                 if moved is not None:
                     escalations[ext] = esc = moved.escalation
                     out.append(moved)
-                    self._assign_epic(ext, owner)
+                    self._want(ext, AssignIssue(ext, step=None, email=owner or "", id=moved.key))
             status = row.get("Status__c")
             if status and status != esc.status:
                 if status == "Dismissed":
@@ -185,46 +187,24 @@ class PeopleOnTheEpic:
                     if gone is not None:
                         escalations[ext] = gone.escalation
                         out.append(gone)
-                        self._label_epic(ext, self.dismiss_labels[0] if self.dismiss_labels else None)
+                        if self.dismiss_labels:
+                            self._want(ext, AddLabel(ext, label=self.dismiss_labels[0]))
                 else:
                     self._move_epic(ext, status, ctx)
         return out
 
-    def _epic_key(self, ext: str) -> str | None:
-        return self.store.index(ext).get("epic")
-
-    def _assign_epic(self, ext: str, owner: str | None) -> None:
-        """The epic's assignee follows a record owner a person set (a write outside the outbox)."""
-        epic = self._epic_key(ext)
-        if not epic:
-            return
-        ident = self.store.jira_user_ids([owner]).get(owner) if owner else None
-        if owner and not ident:
-            ident = self.jira.account_id(owner)
-            self.store.save_jira_user_ids({owner: ident})
-        self.jira.update(epic, {"assignee": None if not ident else (
-            {"accountId": ident} if self.jira.cloud else {"name": ident})})
-
-    def _label_epic(self, ext: str, label: str | None) -> None:
-        epic = self._epic_key(ext)
-        if epic and label:
-            self.jira.send("label epic", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": label}]}})
+    def _want(self, ext: str, intent: Intent) -> None:
+        """A write following a person, committed with this pass's decisions (an intent)."""
+        self._writes.setdefault(ext, []).append(intent)
 
     def _move_epic(self, ext: str, record_status: str, ctx: Context) -> None:
-        """Transition the epic to a Jira status that maps to the record status a person set."""
-        epic = self._epic_key(ext)
+        """Move the epic to a Jira status meaning the record status a person set (the next read
+        of the epic brings the record along, so both agree)."""
         wanted = [name for name, status in ctx.cfg.status.epic_to_record.items() if status == record_status]
-        if not epic or not wanted:
-            return
-        moves = self.jira.call("transitions", lambda: self.jira.client.transitions(epic))
-        for name in wanted:
-            move = next((t for t in moves if str((t.get("to") or {}).get("name", "")).lower() == name.lower()), None)
-            if move is not None:
-                self.jira.call("transition", lambda m=move: self.jira.client.transition_issue(epic, m["id"]))
-                log.info("epic %s moved to %s: the record's status was set to %s by a person", epic, name,
-                         record_status)
-                return
-        log.warning("epic %s: no transition to a status meaning %s (%s)", epic, record_status, ", ".join(wanted))
+        if wanted:
+            self._want(ext, Transition(ext, step=None, to=wanted[0]))
+            log.info("escalation %s: the record's status was set to %s by a person: the epic moves to %s",
+                     ext, record_status, wanted[0])
 
     def _count_dismissals(self, dismissed: list[LifecycleDecision]) -> None:
         """Every trigger kind that fired counts one dismissal (Redis counters, the metric)."""
@@ -238,24 +218,14 @@ class PeopleOnTheEpic:
             pipe.execute()
             incr(self.store.r, self.store.k.metrics, {f"dismissed|{k}": n for k, n in kinds.items()})
 
-    def _follow_plan_owners(self, before: dict[str, Escalation], after: dict[str, Escalation],
-                            moved: list[LifecycleDecision]) -> None:
-        """The old owner's open plan issues follow a reassignment (an assignee write per issue).
-
-        i11core: a write outside the outbox, idempotent (setting the same assignee twice is
-        harmless); to be carried as an intent ("assign plan issue") on the new write path.
-        """
+    def _plan_owners(self, before: Escalation, after: Escalation, key: str) -> list[Intent]:
+        """The old owner's open plan issues follow a reassignment (one assignee intent each)."""
         marks = self.store.activity_marks()
-        for d in moved:
-            ext = d.escalation.id
-            steps = self.store.index(ext).get("steps") or {}
-            for step in moved_steps(before[ext], after[ext]):
-                info = steps.get(step.step)
-                if not info or str(marks.get(f"{info['key']}:status", "")).lower() in DONE:
-                    continue
-                ident = self.store.jira_user_ids([step.owner]).get(step.owner or "") if step.owner else None
-                if step.owner and not ident:
-                    ident = self.jira.account_id(step.owner)
-                    self.store.save_jira_user_ids({step.owner: ident})
-                person = None if not ident else ({"accountId": ident} if self.jira.cloud else {"name": ident})
-                self.jira.update(info["key"], {"assignee": person})
+        steps = self.store.index(after.id).get("steps") or {}
+        out: list[Intent] = []
+        for step in moved_steps(before, after):
+            info = steps.get(step.step)
+            if not info or str(marks.get(f"{info['key']}:status", "")).lower() in DONE:
+                continue
+            out.append(AssignIssue(after.id, step=step.step, email=step.owner or "", id=key))
+        return out
