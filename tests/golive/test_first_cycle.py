@@ -195,3 +195,27 @@ def test_the_digest_message_lists_the_escalations_not_one_accounts_fields():
     body = message["blocks"][1]["text"]["text"]
     assert "Account A" in body and "Account B" in body and "2 escalation(s) found in history" in body
     assert len(message["blocks"]) == 2
+
+
+def test_the_digest_survives_a_failed_flush_and_is_sent_once_with_its_epic(sandbox, redis_url):
+    import json
+
+    import httpx
+    import respx
+
+    from sandbox.faults import Fault
+    from tests.faults.support import drive
+
+    hook = "https://hooks.example/services/T000/B000/golive-token"
+    rt = runtime_on(sandbox, redis_url, notify_webhooks={"default": [hook]})
+    sandbox.faults.add(Fault("jira", status=500, count=1, path_contains="/issue/bulk"))
+    with respx.mock(assert_all_called=False) as router:
+        posted = router.route(host="hooks.example").mock(return_value=httpx.Response(200, text="ok"))
+        router.route().pass_through()
+        result = drive(rt)
+        assert result.errors and "HTTP 500" in str(result.errors[0])
+        rt.cycle()
+        rt.watch()
+        texts = [json.loads(c.request.content)["text"] for c in posted.calls]
+    assert len(texts) == 1 and texts[0].startswith("Going live: escalations found in history")
+    assert len(sandbox.escalations()) == len(expected(sandbox))
