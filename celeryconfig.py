@@ -15,7 +15,10 @@ _s = ServiceSettings()
 
 broker_url = _s.redis_url
 result_backend = broker_url
-result_expires = 3600
+# Results are stored only for tasks someone waits on (sync-once, the tests): the beat's tasks and
+# the notifications are sent with ignore_result (below), and what is stored expires in 10 minutes.
+result_expires = 600
+task_annotations = {"escalation_sync.notify": {"ignore_result": True}}
 
 # JSON only: a task message can never carry a pickled object, and task arguments are ids.
 task_serializer = "json"
@@ -28,11 +31,14 @@ event_serializer = "json"
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
-broker_transport_options = {"visibility_timeout": 3600}
 broker_connection_retry_on_startup = True
 
 task_time_limit = _s.task_time_limit_seconds
 task_soft_time_limit = task_time_limit - 60
+# A task whose worker died unacknowledged is redelivered once the visibility timeout passes: one
+# minute past the longest a task may run (the hard time limit), so never while it still runs and
+# within minutes (16 by default), not an hour, after a crash.
+broker_transport_options = {"visibility_timeout": task_time_limit + 60}
 task_default_queue = "escalation-sync"
 worker_hijack_root_logger = False
 timezone = "UTC"
@@ -52,9 +58,18 @@ except OSError:  # a read-only home (some containers): the system's temporary di
 
     beat_schedule_filename = str(__import__("pathlib").Path(tempfile.gettempdir()) / "escalation-sync-beat")
 
+# Housekeeping (sync.housekeeping): prunes what sync/keys.py says is pruned.
+include = ["sync.housekeeping"]
+HOUSEKEEPING = _s.housekeeping_interval_seconds
+
+# Nobody reads a beat task's result (its summary is logged and recorded in {ns}:cycle): not stored.
 beat_schedule = {
-    "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL}},
-    "flush": {"task": "escalation_sync.flush", "schedule": FLUSH, "options": {"expires": FLUSH}},
-    "watch": {"task": "escalation_sync.watch", "schedule": WATCH, "options": {"expires": WATCH}},
-    "learn": {"task": "escalation_sync.learn", "schedule": 3600.0, "options": {"expires": 3600}},
+    "poll": {"task": "escalation_sync.poll", "schedule": POLL, "options": {"expires": POLL, "ignore_result": True}},
+    "flush": {"task": "escalation_sync.flush", "schedule": FLUSH,
+              "options": {"expires": FLUSH, "ignore_result": True}},
+    "watch": {"task": "escalation_sync.watch", "schedule": WATCH,
+              "options": {"expires": WATCH, "ignore_result": True}},
+    "learn": {"task": "escalation_sync.learn", "schedule": 3600.0, "options": {"expires": 3600, "ignore_result": True}},
+    "housekeeping": {"task": "escalation_sync.housekeeping", "schedule": HOUSEKEEPING,
+                     "options": {"expires": HOUSEKEEPING, "ignore_result": True}},
 }

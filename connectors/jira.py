@@ -28,6 +28,7 @@ from connectors.calls import count_call, response_hook
 from connectors.errors import FatalError, RetriableError
 from connectors.jira_errors import error_text
 from connectors.jira_people import people_for
+from connectors.jira_retries import no_blind_write_retries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +68,7 @@ class JiraConnector:
         self.client._session.hooks["response"].append(response_hook("jira"))
         if gate is not None:  # pacing and 429s: the shell's limiter wraps the session
             gate(self.client._session)
+        no_blind_write_retries(self.client._session)  # a POST whose answer was lost is not repeated (i16)
         self.cloud = bool(getattr(self.client, "_is_cloud", False))
         self.field_names = field_names or {"channel": "Channel", "account": "Salesforce Account Id",
                                            "title": "Reporter Title"}

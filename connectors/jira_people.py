@@ -118,30 +118,27 @@ class People:
         self.salesforce_rows = salesforce_rows
         self.salesforce_field = salesforce_field
         self._mapping: dict[str, tuple[str, str]] | None = None
-        self._lock = threading.Lock()  # i12: the executor resolves people from several threads at once
+        self._reading = threading.Lock()  # the executor resolves people from several threads: read once
         self.problems: list[str] = []  # why a mapping source could not be read
 
     def mapping(self) -> dict[str, tuple[str, str]]:
         """``e-mail -> (account id, source)`` from the explicit sources, read once."""
-        with self._lock:
-            return self._read_mapping()
-
-    def _read_mapping(self) -> dict[str, tuple[str, str]]:
-        if self._mapping is None:
-            found: dict[str, tuple[str, str]] = {}
-            if self.salesforce_rows is not None:
-                try:
-                    for row in self.salesforce_rows():
-                        email, ident = str(row.get("Email") or "").lower(), row.get(self.salesforce_field)
-                        if email and ident:
-                            found[email] = (str(ident).strip(), f"Salesforce User.{self.salesforce_field}")
-                except Exception as exc:  # noqa: BLE001 - a missing field degrades to the search
-                    self.problems.append(f"Salesforce User.{self.salesforce_field} is not readable: {exc}")
-                    log.warning("jira people: %s", self.problems[-1])
-            if self.mapping_file:
-                for email, ident in load_mapping_file(self.mapping_file).items():
-                    found[email] = (ident, f"mapping file {self.mapping_file}")
-            self._mapping = found
+        with self._reading:
+            if self._mapping is None:
+                found: dict[str, tuple[str, str]] = {}
+                if self.salesforce_rows is not None:
+                    try:
+                        for row in self.salesforce_rows():
+                            email, ident = str(row.get("Email") or "").lower(), row.get(self.salesforce_field)
+                            if email and ident:
+                                found[email] = (str(ident).strip(), f"Salesforce User.{self.salesforce_field}")
+                    except Exception as exc:  # noqa: BLE001 - a missing field degrades to the search
+                        self.problems.append(f"Salesforce User.{self.salesforce_field} is not readable: {exc}")
+                        log.warning("jira people: %s", self.problems[-1])
+                if self.mapping_file:
+                    for email, ident in load_mapping_file(self.mapping_file).items():
+                        found[email] = (ident, f"mapping file {self.mapping_file}")
+                self._mapping = found
         return self._mapping
 
     def resolve(self, email: str) -> Resolution:

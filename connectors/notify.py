@@ -25,10 +25,10 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -42,6 +42,7 @@ from connectors.notify_config import (  # noqa: F401 - re-exported: the public A
     Target,
     redact,
 )
+from connectors.notify_message import slack_message
 from rules.models import Escalation
 
 if TYPE_CHECKING:
@@ -52,65 +53,14 @@ log = logging.getLogger("escalation_sync.notify")
 SENT_TTL_SECONDS = 7 * 24 * 3600
 
 
-# --- the message -------------------------------------------------------------------------------
+# --- the message: connectors/notify_message.py ------------------------------------------------
 
-def _esc(text: str) -> str:
-    """Slack mrkdwn escaping: user text can never form a link or a mention."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}Z" if value else "-"
-
-
-def _title(esc: Escalation, kind: str) -> str:
-    return {
-        "new_escalation": f"New {esc.severity.label} escalation: {esc.account_name}",
-        "tier_rise": f"Escalation raised to tier {esc.tier}: {esc.account_name}",
-        "sla_breach": f"SLA breach on the {esc.severity.label} escalation of {esc.account_name}",
-        "exec_sponsor": f"Executive sponsor required: {esc.account_name}",
-        "go_live_digest": "Going live: escalations found in history",
-    }.get(kind, f"Escalation update: {esc.account_name}")
-
-
-def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *,
-                  epic_key: str | None = None, epic_url: str | None = None) -> dict[str, Any]:
-    """The Slack payload (``text`` fallback plus Block Kit ``blocks``) for one event.
-
-    Shows the account, severity, tier, owner, the Jira epic (a link when ``epic_url`` is given)
-    and the reasons the rules gave, so the reader can act without opening anything.
-    """
-    title = _title(esc, kind)
-    if kind == "go_live_digest":  # i12: one message listing many escalations; no single account's fields
-        text = "\n".join(f"• {_esc(r)}" for r in reasons)
-        return {"text": _esc(f"{title}: " + "; ".join(reasons))[:3000], "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
-    epic = (f"<{epic_url}|{_esc(epic_key or epic_url)}>" if epic_url
-            else _esc(epic_key) if epic_key else "not created yet")
-    fields = [
-        f"*Account*\n{_esc(esc.account_name)} ({_esc(esc.account)})",
-        f"*Severity*\n{esc.severity.label}",
-        f"*Tier*\n{esc.tier}",
-        f"*Owner*\n{_esc(esc.owner or 'unassigned')}",
-        f"*Jira epic*\n{epic}",
-    ]
-    if esc.exec_sponsor.required:
-        fields.append(f"*Executive sponsor*\nrequired by {_when(esc.exec_sponsor.due)}")
-    blocks: list[dict[str, Any]] = [
-        # plain_text: shown literally, so it needs no escaping
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f[:2000]} for f in fields]},
-    ]
-    if reasons:
-        text = "*Why*\n" + "\n".join(f"• {_esc(r)}" for r in reasons)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _esc(
-        f"Escalation {esc.id} · opened {_when(esc.opened)} · {esc.status}")[:2000]}]})
-    fallback = f"{title} ({esc.severity.label}, tier {esc.tier}, owner {esc.owner or 'unassigned'})"
-    if reasons:
-        fallback += ": " + "; ".join(reasons)
-    return {"text": _esc(fallback)[:3000], "blocks": blocks}  # the fallback is mrkdwn too
+def _block_kit(config: NotifyConfig, target: Target) -> bool:
+    """Whether ``target`` renders Block Kit: Slack does; other Slack-compatible hooks show ``text``."""
+    if config.block_kit != "auto":
+        return config.block_kit == "always"
+    host = (urlsplit(target.url.get_secret_value()).hostname or "").lower()
+    return host == "slack.com" or host.endswith(".slack.com")
 
 
 # --- events and outcomes -----------------------------------------------------------------------
@@ -138,6 +88,8 @@ class NotifyEvent:
 
     ``roles`` are the roles the event engages (e.g. the newly reached tier's leaders): they
     select ``role:<role>`` routes. The rules know them; the notifier does not decide them.
+    ``arr`` (the account's), ``owner_name`` and ``record_id`` (the ``Escalation__c`` id, linked
+    through the notifier's ``salesforce_url``) or ``record_url`` make the message complete.
     """
 
     kind: EventKind
@@ -147,6 +99,10 @@ class NotifyEvent:
     epic_key: str | None = None
     epic_url: str | None = None
     key: str = ""
+    arr: float | None = None
+    owner_name: str | None = None
+    record_id: str | None = None
+    record_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
@@ -271,6 +227,7 @@ class Notifier:
             ``attempts * timeout + (attempts - 1) * max_delay`` seconds (35 s by default);
             callers that must not wait that long send from a task of their own.
         jira_url: the Jira base URL, to link an epic key when an event has no ``epic_url``.
+        salesforce_url: the org's instance URL, to link a record id when an event has no ``record_url``.
         rand: ``random.random``-like source of jitter.
     """
 
@@ -278,7 +235,7 @@ class Notifier:
                  sent: SentStore | None = None, sleep: Callable[[float], None] = time.sleep,
                  attempts: int = 3, timeout: float = 5.0, backoff: float = 0.5,
                  max_delay: float = 10.0, jira_url: str | None = None,
-                 rand: Callable[[], float] = random.random) -> None:
+                 rand: Callable[[], float] = random.random, salesforce_url: str | None = None) -> None:
         self.config = config
         self._own_client = client is None
         self.client = client or httpx.Client(follow_redirects=False,
@@ -288,6 +245,7 @@ class Notifier:
         self.timeout = httpx.Timeout(timeout)
         self.backoff, self.max_delay = backoff, max_delay
         self.jira_url = jira_url.rstrip("/") if jira_url else None
+        self.salesforce_url = salesforce_url.rstrip("/") if salesforce_url else None
         for urls in config.routes.values():
             for url in urls:
                 _URL_FILTER.add(url.get_secret_value())
@@ -325,10 +283,14 @@ class Notifier:
             return Outcome(event.key, event.kind, skipped="no webhook configured for this event")
         epic_url = event.epic_url or (f"{self.jira_url}/browse/{event.epic_key}"
                                       if self.jira_url and event.epic_key else None)
-        payload = slack_message(esc, event.kind, event.reasons, epic_key=event.epic_key,
-                                epic_url=epic_url)
+        record_url = event.record_url or (f"{self.salesforce_url}/lightning/r/Escalation__c/{event.record_id}/view"
+                                          if self.salesforce_url and event.record_id else None)
+        payloads = {kit: slack_message(esc, event.kind, event.reasons, epic_key=event.epic_key, epic_url=epic_url,
+                                       arr=event.arr, owner_name=event.owner_name, record_url=record_url,
+                                       blocks=kit) for kit in (True, False)}
         deliveries: list[Delivery] = []
         for target in targets:
+            payload = payloads[_block_kit(self.config, target)]
             mark = f"{event.key}@{target.fingerprint}"
             if self._seen(mark):
                 deliveries.append(Delivery(target.shown, target.routes, "already_sent"))

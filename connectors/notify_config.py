@@ -157,7 +157,8 @@ class NotifyConfig(BaseModel):
         {"default": ["https://hooks.slack.com/services/..."],
          "tier:3": ["https://..."], "role:cro": ["https://..."]}
 
-    The long form adds options: ``{"routes": {...}, "new_escalation_severities": ["SEV-1"]}``.
+    The long form adds options: ``{"routes": {...}, "new_escalation_severities": ["SEV-1"],
+    "block_kit": "auto"}`` (``auto``: Block Kit to Slack hosts, text elsewhere; ``always``; ``never``).
     Route keys: ``default``, ``tier:1``..``tier:4`` (the escalation's tier), ``role:<role>``
     (a role the event engages, e.g. ``role:cro``), ``severity:SEV-1``..``SEV-4``,
     ``event:<kind>``. ``default`` is used only when no other key matches. A route value is a
@@ -169,6 +170,8 @@ class NotifyConfig(BaseModel):
 
     routes: dict[str, tuple[WebhookUrl, ...]] = {}
     new_escalation_severities: tuple[str, ...] = ("SEV-1", "SEV-2")
+    block_kit: Literal["auto", "always", "never"] = "auto"
+    """Block Kit ``blocks`` beside ``text``: ``auto`` for Slack's own hosts only (others ignore them)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -180,7 +183,7 @@ class NotifyConfig(BaseModel):
         """
         if isinstance(data, BaseModel):
             return data
-        if not isinstance(data, dict) or not ({"routes", "new_escalation_severities"} & set(data)):
+        if not isinstance(data, dict) or not ({"routes", "new_escalation_severities", "block_kit"} & set(data)):
             data = {"routes": data}
         out = {k: _masked_routes(v) if k == "routes" else v for k, v in data.items()}
         severities = out.get("new_escalation_severities")

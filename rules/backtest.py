@@ -7,11 +7,14 @@ open and the SLA watch does not run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from rules.book_stream import BookSource, ordered_events
 from rules.config import RulesConfig
 from rules.directory import Directory, account_of
+from rules.escalation import Decision
 from rules.events import Event, health_events, ticket_events
 from rules.models import Book, Escalation
 from rules.replay import Replay
@@ -36,13 +39,51 @@ def book_events(book: Book, directory: Directory, now: datetime) -> tuple[list[E
     return events, sorted(unmatched)
 
 
-def run_backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> Replay:
-    directory = Directory.build(book.users, book.accounts, cfg.tiers.top_accounts)
-    replay = Replay(ctx=Context(cfg=cfg, directory=directory))
-    events, unmatched = book_events(book, directory, now or book.now)
-    replay.feed(events)
-    replay.unmatched = unmatched
+def run_backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None = None,
+                 keep_decisions: bool = True) -> Replay:
+    """Replay a book (in memory, or a stream over a file) in time order through the engine."""
+    source = book if isinstance(book, BookSource) else BookSource.of(book)
+    if now is not None and now != source.now:
+        source = source.at(now)
+    directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
+    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions)
+    unmatched: list[str] = []
+    replay.feed_ordered(ordered_events(source, directory, unmatched.append))
+    replay.unmatched = sorted(unmatched)
     return replay
+
+
+def run_many(
+    book: Book | BookSource,
+    cfgs: Sequence[RulesConfig],
+    now: datetime | None = None,
+    listeners: Sequence[Callable[[Decision], None] | None] = (),
+) -> list[Replay]:
+    """Replay one book under several rule sets at once: the book is read and ordered once, and
+    each event goes to every replay in turn (``--compare``, ``--sweep``)."""
+    source = book if isinstance(book, BookSource) else BookSource.of(book)
+    if now is not None and now != source.now:
+        source = source.at(now)
+    replays = []
+    for i, cfg in enumerate(cfgs):
+        directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
+        replays.append(Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=False,
+                              listener=listeners[i] if i < len(listeners) else None))
+    unmatched: list[str] = []
+    for event in ordered_events(source, replays[0].ctx.directory, unmatched.append):
+        for replay in replays:
+            replay.feed_ordered((event,))
+    for replay in replays:
+        replay.unmatched = sorted(unmatched)
+    return replays
+
+
+def result_of(replay: Replay) -> dict[str, Any]:
+    """A replay's result in the backtest contract's shape."""
+    return {
+        "escalations": [escalation_json(e) for e in replay.escalations()],
+        "unmatched_tickets": replay.unmatched,
+    }
 
 
 def iso(value: datetime | None) -> str | None:
@@ -67,10 +108,6 @@ def escalation_json(esc: Escalation) -> dict[str, Any]:
     }
 
 
-def backtest(book: Book, cfg: RulesConfig, now: datetime | None = None) -> dict[str, Any]:
+def backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None = None) -> dict[str, Any]:
     """The backtest result: ``{"escalations": [...], "unmatched_tickets": [...]}``."""
-    replay = run_backtest(book, cfg, now)
-    return {
-        "escalations": [escalation_json(e) for e in replay.escalations()],
-        "unmatched_tickets": replay.unmatched,
-    }
+    return result_of(run_backtest(book, cfg, now, keep_decisions=False))

@@ -6,6 +6,7 @@ Pure: callers read the file; this module turns text or a mapping into a :class:`
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from pydantic import ValidationError
 from rules.errors import InputError, describe
 from rules.models import Account, Book, Comment, HealthSample, Ticket
 
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def parse_book(source: str | Mapping[str, Any], name: str = "book") -> Book:
     """Parse a book from YAML/JSON text or an already-decoded mapping.
@@ -25,13 +28,7 @@ def parse_book(source: str | Mapping[str, Any], name: str = "book") -> Book:
         InputError: naming each bad key (``tickets[2].priorty: unknown key``), a duplicated
             account id or ticket key, or text that is not YAML.
     """
-    if isinstance(source, str):
-        try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            raise InputError(name, [f"not valid YAML/JSON: {exc}"]) from exc
-    else:
-        data = source
+    data = _decode(source, name) if isinstance(source, str) else source
     if not isinstance(data, Mapping):
         raise InputError(name, ["(top level): a book is a mapping with now, users, accounts, tickets"])
     try:
@@ -44,6 +41,19 @@ def parse_book(source: str | Mapping[str, Any], name: str = "book") -> Book:
     if problems:
         raise InputError(name, problems)
     return book
+
+
+def _decode(text: str, name: str) -> Any:
+    """JSON with the JSON parser (about 300 times faster than YAML's), else YAML with libyaml."""
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # a YAML flow mapping, or broken: YAML says which
+    try:
+        return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader (C or Python)
+    except yaml.YAMLError as exc:
+        raise InputError(name, [f"not valid YAML/JSON: {exc}"]) from exc
 
 
 def _duplicates(section: str, values: list[str], field: str) -> list[str]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
+from rules.hit_window import HitWindow
 from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
-from rules.triggers import REGISTRY, Context
+from rules.triggers import Context
 from rules.windows import Item, qualifying_span
 
 
@@ -46,8 +48,9 @@ class Finding:
                 for a in self.accounts if a != self.origin and not skip(a)]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """One step's result (a named tuple: built once per event, so it is kept cheap)."""
+
     state: AccountState
     decisions: tuple[Decision, ...] = ()
     hits: tuple[ComponentHit, ...] = ()
@@ -71,9 +74,8 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
     found: list[Trigger] = []
-    for kind in REGISTRY:
-        if kind.settings(ctx.cfg).enabled:
-            found.extend(kind.detect(event, state, found, ctx))
+    for kind in ctx.enabled:
+        found.extend(kind.detect(event, state, found, ctx))
     new = [t for t in dict((t.id, t) for t in found).values()
            if t.id not in state.fired and not adds_nothing(t, state.escalation)]
     if new:
@@ -101,8 +103,15 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     esc = after.escalation
     if esc is None or not esc.is_open:
         return False
-    if after.tickets is not before.tickets or after.multi is not before.multi:
+    # severity, tier and sponsor read only the linked tickets' facts and their components' findings
+    if after.tickets is not before.tickets and any(
+            after.tickets.get(k) is not before.tickets.get(k) for k in esc.tickets):
         return True
+    if after.multi is not before.multi:
+        changed = {c for c, at in after.multi.items() if before.multi.get(c) != at}
+        changed.update(c for c in before.multi if c not in after.multi)
+        if any(c in changed for f in after.linked_facts() for c in f.components):
+            return True
     account = ctx.directory.accounts[after.account]
     return renewal_pending(account, esc.exec_sponsor, event.at, ctx.cfg)
 
@@ -124,9 +133,12 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         if facts != state.tickets.get(event.ticket.key):
             update["tickets"] = {**state.tickets, facts.key: facts}
     elif isinstance(event, HealthScored):
-        if all(s.at != event.at for s in state.health):
+        health = state.health
+        if not health or event.at > health[-1].at:  # the replay's case: samples arrive in order
+            update["health"] = (*health, HealthSample(at=event.at, score=event.score))
+        elif all(s.at != event.at for s in health):
             sample = HealthSample(at=event.at, score=event.score)
-            update["health"] = tuple(sorted((*state.health, sample), key=lambda s: s.at))
+            update["health"] = tuple(sorted((*health, sample), key=lambda s: s.at))
     elif isinstance(event, MultiCustomer):
         mine = any(event.component in f.components for f in state.tickets.values())
         known = state.multi.get(event.component)
@@ -163,20 +175,42 @@ def _multi_customer(
     multi = dict(state.multi)
     fanout: list[Finding] = []
     for hit in hits:
-        others = [h for h in world.hits.get(hit.component, ()) if h.key != hit.key]
-        items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
-        span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key),
-                               rule.accounts, rule.window)
-        if span is None:
+        found = _span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window)
+        if found is None:
             continue
-        accounts = tuple(sorted({i.group for i in span.items}))
-        if hit.component not in multi or span.at < multi[hit.component]:
-            multi[hit.component] = span.at
-        fanout.append(Finding(component=hit.component, at=span.at, accounts=accounts,
-                              origin=event.account))
+        at, accounts = found
+        if hit.component not in multi or at < multi[hit.component]:
+            multi[hit.component] = at
+        fanout.append(Finding(component=hit.component, at=at, accounts=accounts, origin=event.account))
     if multi != state.multi:
         state = state.model_copy(update={"multi": multi})
     return state, hits, tuple(fanout)
+
+
+def _span_of(
+    hit: ComponentHit, known: Sequence[ComponentHit], count: int, window: timedelta
+) -> tuple[datetime, tuple[str, ...]] | None:
+    """When the component became multi-customer with this hit in it, and the accounts then.
+
+    A hit newer than every hit of a :class:`HitWindow` is answered from its running count of
+    accounts (the replay's case: tickets arrive in time order); any other is counted afresh.
+    Both give the same answer: for the newest hit the earliest-completing span is the window
+    ending at it.
+    """
+    if isinstance(known, HitWindow) and not known.has_key(hit.key) and (
+            known.newest is None or hit.at >= known.newest):
+        accounts = known.accounts_since(hit.at - window)
+        if accounts is not None:
+            distinct = len(accounts) + (hit.account not in accounts)
+            if distinct < count:
+                return None
+            return hit.at, tuple(sorted({*accounts, hit.account}))
+    others = [h for h in known if h.key != hit.key]
+    items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
+    span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key), count, window)
+    if span is None:
+        return None
+    return span.at, tuple(sorted({i.group for i in span.items}))
 
 
 def _prune(state: AccountState, ctx: Context) -> AccountState:
@@ -184,12 +218,13 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     if state.watermark is None:
         return state
     cutoff = state.watermark - ctx.cfg.state.horizon
-    esc = state.escalation
-    linked = set(esc.tickets) if esc is not None and esc.is_open else set()
     update: dict[str, object] = {}
-    if any(f.created < cutoff and k not in linked for k, f in state.tickets.items()):
-        update["tickets"] = {k: f for k, f in state.tickets.items()
-                             if f.created >= cutoff or k in linked}
+    if any(f.created < cutoff for f in state.tickets.values()):
+        esc = state.escalation
+        linked = set(esc.tickets) if esc is not None and esc.is_open else set()
+        kept = {k: f for k, f in state.tickets.items() if f.created >= cutoff or k in linked}
+        if len(kept) < len(state.tickets):
+            update["tickets"] = kept
     if any(at < cutoff for at in state.fired.values()):
         update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
     if state.health and state.health[0].at < cutoff:

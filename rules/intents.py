@@ -35,7 +35,7 @@ class NotifyKind(StrEnum):
     TIER_RISE = "tier_rise"
     SLA_BREACH = "sla_breach"
     EXEC_SPONSOR = "exec_sponsor"
-    GO_LIVE_DIGEST = "go_live_digest"  # i12: one message listing the escalations found in history
+    GO_LIVE_DIGEST = "go_live_digest"  # one message listing the escalations found in history
 
 
 class Phase(StrEnum):
@@ -105,6 +105,7 @@ class SetFields(Intent):
 
     step: str | None = None
     seq: int = 0
+    priority: bool = False  # the severity changed: send the priority too (never re-send a person's)
     type: ClassVar[str] = "set_fields"
 
     @property
@@ -301,7 +302,7 @@ def intents_for(prev: Escalation | None, new: Escalation, *, reasons: Sequence[s
         elif old.due != step.due:
             out.append(SetFields(ext, step=name, seq=seq))
     if prev is not None and _shown(prev) != _shown(new):
-        out.append(SetFields(ext, step=None, seq=seq))
+        out.append(SetFields(ext, step=None, seq=seq, priority=prev.severity != new.severity))
         if evidence and reasons:
             text = "escalation-sync update:\n" + "\n".join(f"- {r}" for r in reasons)
             out.append(Comment(ext, id=f"update:{seq}", text=text))

@@ -37,7 +37,10 @@ def grouped_with(
             return {}
         earliest = min([new, *mates], key=lambda f: (f.created, f.key))
         return {f"summary:{earliest.key}": [new, *mates]}
+    mode = cfg.triggers.ticket_burst.same_issue
     groups: dict[str, list[TicketFacts]] = {}
-    for key in issue_keys(new, cfg):
-        groups[key] = [new, *(f for f in pool if key in issue_keys(f, cfg))]
+    # the same as ``key in issue_keys(f, cfg)``, without building every other ticket's keys
+    for name in dict.fromkeys(new.components if mode == "component" else new.labels):
+        on = [f for f in pool if name in (f.components if mode == "component" else f.labels)]
+        groups[f"{mode}:{name}"] = [new, *on]
     return groups

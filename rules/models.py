@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # already normalised (most values: models built from models)
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -137,6 +139,31 @@ class Ticket(Frozen):
     comments: tuple[Comment, ...] = ()
 
 
+class BookEscalation(Frozen):
+    """An escalation that exists (exported from the org), with the people's judgement on it.
+
+    ``status: Dismissed`` means someone said it was not an escalation; any other status means it
+    was kept. ``backtest --compare`` and ``--sweep`` count, per rule set, the dismissed ones it
+    would still open and the kept ones it would no longer open (matched by account).
+    """
+
+    id: str
+    account: str
+    opened: UtcDatetime | None = None
+    status: Literal["Open", "In Progress", "Resolved", "Closed", "Dismissed"] = "Open"
+    dismissed_at: UtcDatetime | None = None
+    dismissed_by: str | None = None
+    kinds: tuple[str, ...] = Field(default=(), description="trigger kinds that fired")
+    severity: str | None = None
+    tier: int | None = None
+    owner: str | None = None
+    root_cause: str | None = None
+
+    @property
+    def dismissed(self) -> bool:
+        return self.status == "Dismissed"
+
+
 class Book(Frozen):
     """A small book of business: the world as of ``now`` (ARCHITECTURE.md, "The book")."""
 
@@ -144,6 +171,7 @@ class Book(Frozen):
     users: tuple[User, ...] = ()
     accounts: tuple[Account, ...] = ()
     tickets: tuple[Ticket, ...] = ()
+    escalations: tuple[BookEscalation, ...] = ()
 
 
 # --- What the rules decide -------------------------------------------------------------------

@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
 
-from rules.engine import WorldView, apply
+from rules.engine import Finding, WorldView, apply
 from rules.escalation import Decision
-from rules.events import Event, sort_key
+from rules.events import Event, MultiCustomer, sort_key
+from rules.hit_window import HitWindow
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
 from rules.triggers import Context
@@ -26,51 +26,104 @@ class Replay:
 
     ctx: Context
     states: dict[str, AccountState] = field(default_factory=dict)
-    hits: dict[str, deque[ComponentHit]] = field(default_factory=lambda: defaultdict(deque))
+    hits: dict[str, Sequence[ComponentHit]] = field(default_factory=dict)
     load: Counter[str] = field(default_factory=Counter)
     decisions: list[Decision] = field(default_factory=list)
     events_applied: int = 0
     unmatched: list[str] = field(default_factory=list)
+    keep_decisions: bool = True  # off for long replays: only the counts below are kept
+    _informed: dict[str, set[str]] = field(default_factory=dict)
+    _informed_at: dict[str, datetime] = field(default_factory=dict)
+    opened: int = 0
+    updated: int = 0
+    listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
+
+    def __post_init__(self) -> None:
+        window = self.ctx.cfg.tiers.multi_customer.window
+        self.hits = _Windows(window, self.hits)
 
     def state(self, account: str) -> AccountState:
         return self.states.get(account) or AccountState(account=account)
 
     def feed(self, events: Iterable[Event]) -> list[Decision]:
         """Apply events in time order (and what they fan out to other accounts right after)."""
+        return self.feed_ordered(sorted(events, key=sort_key))
+
+    def feed_ordered(self, events: Iterable[Event]) -> list[Decision]:
+        """Apply events already in time order, as :func:`rules.book_stream.ordered_events` gives."""
         out: list[Decision] = []
-        for event in sorted(events, key=sort_key):
+        keep = self.keep_decisions
+        world = WorldView(load=self.load, hits=self.hits)
+        for event in events:
             pending: deque[Event] = deque([event])
             while pending:
                 current = pending.popleft()
-                outcome = apply(self.state(current.account), current, self.ctx,
-                                WorldView(load=self.load, hits=self.hits))
+                before = self.states.get(current.account)
+                outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
                 self.events_applied += 1
                 self.states[current.account] = outcome.state
+                self._forgotten(before, outcome.state)
                 self._record_hits(outcome.hits)
                 for decision in outcome.decisions:
-                    if decision.action == "open" and decision.escalation.owner:
-                        self.load[decision.escalation.owner] += 1
-                out.extend(outcome.decisions)
+                    if self.listener is not None:
+                        self.listener(decision)
+                    if decision.action == "open":
+                        self.opened += 1
+                        if decision.escalation.owner:
+                            self.load[decision.escalation.owner] += 1
+                    else:
+                        self.updated += 1
+                if keep:
+                    out.extend(outcome.decisions)
                 for finding in outcome.fanout:
-                    pending.extend(finding.events(partial(self._knows, component=finding.component,
-                                                          at=finding.at)))
+                    pending.extend(self._tell(finding))
         self.decisions.extend(out)
         return out
 
-    def _knows(self, account: str, component: str, at: datetime) -> bool:
-        """The account already knows this component went multi-customer at or before then.
+    def _tell(self, finding: Finding) -> list[MultiCustomer]:
+        """The finding's events for the accounts that do not already know it at or before then.
 
         On a busy component every new ticket re-finds the same accounts; telling them again
-        changes nothing, and on large books it would be most of the work.
+        changes nothing, and on large books looking at each of them would be most of the work.
+        So each component keeps the accounts known to have learnt of it no later than its last
+        finding (``_informed``; an account leaves it when its state forgets the finding), and only
+        the others are looked at. A finding dated before the last one trusts nothing.
         """
-        state = self.states.get(account)
-        known = state.multi.get(component) if state else None
-        return known is not None and known <= at
+        states, component, at = self.states, finding.component, finding.at
+        informed = self._informed.setdefault(component, set())
+        if at < self._informed_at.get(component, at):
+            informed.clear()
+        self._informed_at[component] = at
+        unsure = set(finding.accounts) - informed
+        unsure.discard(finding.origin)
+        out = []
+        for account in sorted(unsure):
+            state = states.get(account)
+            known = state.multi.get(component) if state is not None else None
+            if known is not None and known <= at:
+                informed.add(account)
+            else:
+                out.append(MultiCustomer(at=at, account=account, component=component,
+                                         accounts=finding.accounts))
+        return out
+
+    def _forgotten(self, before: AccountState | None, after: AccountState) -> None:
+        """An account whose state dropped a finding (pruned) must be looked at again."""
+        if before is None or after.multi is before.multi:
+            return
+        for component in before.multi:
+            if component not in after.multi and component in self._informed:
+                self._informed[component].discard(after.account)
 
     def _record_hits(self, hits: Iterable[ComponentHit]) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
         for hit in hits:
             queue = self.hits[hit.component]
+            if isinstance(queue, HitWindow):
+                queue.add(hit)
+                continue
+            if not isinstance(queue, deque):  # the live pipeline hands in deques; anything else becomes one
+                queue = self.hits[hit.component] = deque(queue)
             if any(h.key == hit.key for h in queue):
                 continue
             queue.append(hit)
@@ -78,7 +131,24 @@ class Replay:
             while queue and newest - queue[0].at > window * 2:
                 queue.popleft()
 
+    @property
+    def made(self) -> int:
+        return self.opened + self.updated
+
     def escalations(self) -> list[Escalation]:
         """Every escalation as it stands now, in order of opening."""
         found = [s.escalation for s in self.states.values() if s.escalation is not None]
         return sorted(found, key=lambda e: (e.opened, e.account))
+
+
+class _Windows(dict[str, Sequence[ComponentHit]]):
+    """Component -> its hits; a component first seen gets a :class:`HitWindow`."""
+
+    def __init__(self, window: timedelta, known: Mapping[str, Sequence[ComponentHit]]) -> None:
+        super().__init__(known)
+        self.window = window
+
+    def __missing__(self, component: str) -> Sequence[ComponentHit]:
+        made = HitWindow(self.window, keep=self.window * 2)
+        self[component] = made
+        return made

@@ -32,6 +32,8 @@ def find_words(text: str, words: tuple[str, ...]) -> list[str]:
     if pattern is None or not text:
         return []
     found = {m.group(0).lower() for m in pattern.finditer(text)}
+    if not found:
+        return []
     return [w for w in words if any(_norm(f).startswith(_norm(w)) for f in found)]
 
 

@@ -8,6 +8,7 @@ issue's ``parent`` must be an Epic; on Data Center epics are joined through "Epi
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from sandbox.site import Issue, JiraError, Site
 
 SETTABLE = {"summary", "description", "issuetype", "project", "priority", "labels",
             "components", "assignee", "reporter", "duedate", "parent"}
+TEXT_LIMIT = 32_767
 HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
 
 
@@ -61,11 +63,19 @@ class FieldReader:
             if text is None:
                 self.errors[name] = "Operation value must be an Atlassian Document (see the " \
                                     "Atlassian Document Format)"
-            return text
+            # a document is measured as its JSON (the stricter reading of the 32,767 limit)
+            return self.within_limit(name, text, len(json.dumps(raw, ensure_ascii=False)))
         if not isinstance(raw, str):
             self.errors[name] = "Operation value must be a string"
             return None
-        return raw
+        return self.within_limit(name, raw, len(raw))
+
+    def within_limit(self, name: str, text: str | None, length: int) -> str | None:
+        """Jira's text-field limit (JRACLOUD-68949): 400 on the field beyond 32,767 characters."""
+        if text is not None and length > TEXT_LIMIT:
+            self.errors[name] = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+            return None
+        return text
 
     def read(self, fields: dict[str, Any], current: Issue | None = None) -> dict[str, Any]:
         """Validate ``fields``; returns ``{attr: value}`` for Issue (custom under ``custom``)."""
@@ -86,6 +96,8 @@ class FieldReader:
                     out["summary"] = raw
             elif name == "description":
                 out["description"] = self.text(name, raw)
+                # Jira keeps the document: v3 returns what was sent, v2 its text rendering
+                out["description_adf"] = raw if self.v3 and out["description"] is not None else None
             elif name == "project":
                 ident = (raw.get("key") or raw.get("id")) if isinstance(raw, dict) else raw
                 proj = next((p for p in self.site.projects.values()

@@ -149,6 +149,9 @@ def edit(site: Site, r: Renderer, iss: Issue, body: Any) -> Reply:
                     iss.custom[fid] = v
             continue
         old = getattr(iss, name)
+        if name == "description_adf":  # the changelog shows the text (description) instead
+            setattr(iss, name, new)
+            continue
         if old != new:
             changes.append(_change(name, old, new))
             setattr(iss, name, new)

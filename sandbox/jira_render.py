@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import jira_catalog as cat
+from sandbox.adf_html import adf_to_html
 from sandbox.site import Comment, Issue, JiraUser, Site
 
 
@@ -155,7 +156,8 @@ class Renderer:
                                                 cat.ISSUE_TYPES[1]).subtask]
         out: dict[str, Any] = {
             "summary": iss.summary,
-            "description": self.text(iss.description),
+            "description": (iss.description_adf if self.adf and iss.description_adf is not None
+                            else self.text(iss.description)),
             "issuetype": self.issuetype(iss.issuetype),
             "project": self.project(iss.project),
             "status": self.status(iss.status),
@@ -215,8 +217,9 @@ class Renderer:
             out["changelog"] = {"startAt": 0, "maxResults": len(histories),
                                 "total": len(histories), "histories": histories}
         if "renderedFields" in expands:
-            out["renderedFields"] = {k: (f"<p>{v}</p>" if isinstance(v, str) and k in
-                                         ("description",) else v)
+            out["renderedFields"] = {k: (f"<p>{v}</p>" if isinstance(v, str) and k in ("description",)
+                                         else adf_to_html(v) if isinstance(v, dict) and k == "description"
+                                         else v)
                                      for k, v in fields.items()
                                      if k in ("description", "created", "updated")}
         if "names" in expands:
@@ -251,18 +254,57 @@ def to_adf(text: str) -> dict[str, Any]:
 
 
 def from_adf(doc: Any) -> str | None:
-    """The text of an ADF document, or None when ``doc`` is not one."""
+    """The text of an ADF document, or None when ``doc`` is not one.
+
+    What v2 shows of a rich description: roughly Jira's wiki rendering (``h2.`` headings,
+    ``||``/``|`` table rows, ``*`` bullets, ``----`` rules); a paragraph is one line.
+    """
     if not isinstance(doc, dict) or doc.get("type") != "doc" or not isinstance(
             doc.get("content"), list):
         return None
 
-    def walk(node: Any) -> str:
+    def inline(node: Any) -> str:
         if not isinstance(node, dict):
             return ""
-        if node.get("type") == "text":
+        kind, attrs = node.get("type"), node.get("attrs") or {}
+        if kind == "text":
             return str(node.get("text", ""))
-        if node.get("type") == "hardBreak":
+        if kind == "hardBreak":
             return "\n"
-        return "".join(walk(c) for c in node.get("content", []) or [])
+        if kind in ("status", "mention"):
+            return str(attrs.get("text", ""))
+        if kind == "inlineCard":
+            return str(attrs.get("url", ""))
+        if kind == "emoji":
+            return str(attrs.get("text") or attrs.get("shortName", ""))
+        return "".join(inline(c) for c in node.get("content", []) or [])
 
-    return "\n".join(walk(block) for block in doc["content"])
+    def cell(node: Any) -> str:
+        return " ".join(line for b in node.get("content", []) or [] for line in block(b))
+
+    def block(node: Any) -> list[str]:
+        if not isinstance(node, dict):
+            return []
+        kind, children = node.get("type"), node.get("content", []) or []
+        if kind == "heading":
+            return [f"h{(node.get('attrs') or {}).get('level', 1)}. " + inline(node)]
+        if kind == "rule":
+            return ["----"]
+        if kind == "table":
+            rows = []
+            for row in children:
+                cells = [c for c in row.get("content", []) or [] if isinstance(c, dict)]
+                sep = "||" if cells and all(c.get("type") == "tableHeader" for c in cells) else "|"
+                rows.append(sep + sep.join(cell(c) for c in cells) + sep)
+            return rows
+        if kind in ("bulletList", "orderedList"):
+            mark = "*" if kind == "bulletList" else "#"
+            return [f"{mark} {' '.join(line for b in item.get('content', []) or [] for line in block(b))}"
+                    for item in children if isinstance(item, dict)]
+        if kind in ("paragraph", "codeBlock"):
+            return [inline(node)]
+        if any(isinstance(c, dict) and c.get("type") == "text" for c in children):
+            return [inline(node)]
+        return [line for c in children for line in block(c)]
+
+    return "\n".join(line for b in doc["content"] for line in block(b))

@@ -97,6 +97,7 @@ class Issue:
     updated: datetime
     status: str
     description: str | None = None
+    description_adf: dict[str, Any] | None = None  # the ADF document as sent on v3, returned as is
     priority: str | None = cat.DEFAULT_PRIORITY
     labels: list[str] = field(default_factory=list)
     components: list[str] = field(default_factory=list)

@@ -7,9 +7,12 @@ import os
 from celery import Celery
 from celery.signals import setup_logging, worker_ready
 
+from sync import liveness
+
 app = Celery("escalation_sync")
 app.config_from_object("celeryconfig")
 app.autodiscover_tasks(["sync"], related_name="tasks", force=True)
+liveness.connect()  # {ns}:alive stamps: a worker that stops doing its job is seen (status, health, run)
 
 
 @worker_ready.connect

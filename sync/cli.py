@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("sync.commands.backtest", "replay a book through the rules and print the escalations as JSON"),
+    "export-book": ("sync.commands.export_book", "write your history as a book for backtest (read-only)"),
     "check-config": ("sync.commands.check_config", "validate a rules file; errors name the field path"),
     "config-schema": ("sync.commands.config_schema", "print the JSON Schema of the rules file"),
     "sandbox": ("sandbox.cli", "serve the emulated Salesforce and Jira on 127.0.0.1"),
@@ -22,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("sync.commands.preview", "what going live would open, notify and call, read-only (writes nothing)"),
     "doctor": ("sync.commands.doctor", "check settings, credentials, objects, fields and issue types; say what to fix"),
     "status": ("sync.commands.status", "last cycles, cursor lag, open escalations, quota, queue depth"),
+    "health": ("sync.commands.health", "exit 1 when the service is not doing its job (Redis down, a part stale)"),
     "report": ("sync.commands.report", "print the monthly learning-loop review (Markdown; --html for a page)"),
 }
 

@@ -370,7 +370,8 @@ class Executor:
         if any(i.step is None for i in fields):
             steps = {s: v["key"] for s, v in (w.index.get("steps") or {}).items()}
             self.jira.edit(epic, self.f.epic_update(w.esc, description=epic_document(
-                w.esc, cloud=self.shape.cloud, plan_keys=steps or None)))
+                w.esc, cloud=self.shape.cloud, plan_keys=steps or None),
+                priority=any(i.priority for i in fields if i.step is None)))
             self._mark(w, {i.key: "set" for i in fields if i.step is None})
         self._due_dates(w, [i for i in fields if i.step is not None])
         for c in w.pending(Comment):

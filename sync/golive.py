@@ -108,6 +108,12 @@ class GoLiveGate:
             lead = digest_lead(self.history)
             entries[lead.id].intents = merge(entries[lead.id].intents, [digest_intent(self.history, self.at)])
 
+    apply = before_commit  # the name the runtime and preview use
+
+    def hold_back_pending(self, made: Sequence[Any]) -> list[str]:
+        """What dry runs left in the outbox is handled inside :meth:`before_commit` already."""
+        return []
+
     def _skip(self, commit: CycleCommit, opened: set[str]) -> None:
         """History escalations stay in the rules state (their evidence fired once), out of the
         outbox and the watch; one with evidence after go-live is written, from scratch."""

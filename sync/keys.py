@@ -19,21 +19,24 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:issues`` | hash | yes | Jira key -> {"ext", "step"} for epics and plan issues the connector made |
 | ``{ns}:actions`` | hash | yes | learning-loop action item id -> Jira key |
 | ``{ns}:recovering`` | set | yes | external ids of resolved escalations whose month-3 health check is pending |
-| ``{ns}:activity`` | hash | yes | "<jira key>:status" -> last status seen, "<key>:comment:<id>" -> seen |
+| ``{ns}:activity`` | hash | pruned (1) | "<jira key>:status" -> last status, "<key>:comment:<id>" -> seen (1) |
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create (or comment) was attempted at (epoch) |
 | ``{ns}:done:{ext}`` | hash | 30 d after last write | intent key -> result: the intents carried out |
 | ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
 | ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |
 | ``{ns}:backoff:{system}:{scope}`` | string | Retry-After | a 429 pause: ``all``, ``endpoint:..``, ``issue:..`` |
-| ``{ns}:lock:{name}`` | string | lock timeout | a held lock's token: ``cycle`` (the poll task), ``watch``, ``decide`` |
-| ``{ns}:unmatched`` | zset | pruned | tickets matching no account (score: epoch seen) |
+| ``{ns}:lock:{name}`` | string | lock timeout | token "host:pid:start:rand" of ``cycle``, ``watch``, ``decide`` |
+| ``{ns}:unmatched`` | zset | pruned (1) | tickets matching no account (score: epoch seen), kept 30 days |
 | ``{ns}:stats`` | hash | yes | counters: cycles, events, decisions, unmatched, skipped, api calls |
 | ``{ns}:cycle`` | hash | yes | the last cycle per source: finished at, duration, counts, error |
 | ``{ns}:metrics`` | hash | yes | counters and gauges for the Prometheus exporter ("name|label|label") |
 | ``{ns}:jira_users`` | hash | yes | email -> Jira account id ("" when none was found) |
+| ``{ns}:alive`` | hash | yes (a few fields) | part (beat, worker, poll, watch, flush) -> epoch of its last success |
 | ``{ns}:golive`` | hash | yes | ``at``: the first cycle's start (ISO; a restart is not a go-live), ``choice`` |
 | ``{ns}:golive:skipped`` | hash | yes | external id -> summary (JSON): found in history, not written (GO_LIVE=skip) |
 | ``{ns}:dismissed`` | hash | yes | trigger kind -> escalations people dismissed that it fired in |
+
+(1) by :mod:`sync.housekeeping` (every 10 minutes): activity marks once their escalation is done.
 """
 
 from __future__ import annotations
@@ -136,6 +139,10 @@ class Keys:
 
     def backoff(self, system: str, scope: str) -> str:
         return f"{self.ns}:backoff:{system}:{scope}"
+
+    @property
+    def alive(self) -> str:
+        return f"{self.ns}:alive"
 
     def intent(self, external_id: str, what: str) -> str:
         return f"{self.ns}:intent:{external_id}:{what}"

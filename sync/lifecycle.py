@@ -54,6 +54,7 @@ from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
 from rules.triggers import Context
 from sync.golive import go_live_at
+from sync.metrics import decision_counts
 from sync.notifications import roles_for
 from sync.people import Activity, PeopleOnTheEpic
 from sync.state import CycleCommit, OutboxEntry, Store
@@ -298,7 +299,9 @@ class Lifecycle(PeopleOnTheEpic):
             intents, prev = [], old
             for d in decisions:  # in order: each decision's writes from the escalation before it
                 if d.escalation.id == ext:
-                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=d.comment, reasons=d.reasons,
+                    shown = d.action == "shown"
+                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=None if shown else d.comment,
+                                                 reasons=() if shown else d.reasons,
                                                  roles=roles_for(d.escalation, self.cfg))
                     if d.action == "reassign":
                         intents += self._plan_owners(prev, d.escalation, d.key)
@@ -315,6 +318,7 @@ class Lifecycle(PeopleOnTheEpic):
         self._writes = {}
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
+        commit.metrics.update(decision_counts(decisions))
         self.store.commit(commit)
         self._count_dismissals([d for d in decisions if d.action == "dismiss"])
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery

@@ -1,17 +1,41 @@
-"""Prometheus metrics, read from Redis at scrape time (every worker's counts, one truth)."""
+"""Prometheus metrics, read from Redis at scrape time (every worker's counts, one truth).
+
+The decision counters (opened, updated, triggers, breaches) are counted where the decision
+becomes durable: :func:`decision_counts` goes into the cycle's commit and is added to
+``{ns}:metrics`` in the same MULTI/EXEC as the outbox (``CycleCommit.metrics``). So an open whose
+first flush fails is counted once, when it is decided, and a cycle that crashes before its
+commit counts nothing (its decisions are made again and counted then).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from sync.liveness import read_alive
 from sync.state import Store
 
 P = "escalation_sync"
+
+
+def decision_counts(decisions: Iterable[Any]) -> Counter[str]:
+    """The metric increments of decisions (the poll's and the lifecycle's): every open with its
+    triggers, every update, and every SLA breach a decision acted on (not one per decision)."""
+    counts: Counter[str] = Counter()
+    for d in decisions:
+        esc = d.escalation
+        if d.action in ("open", "update"):
+            counts[f"{'opened' if d.action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
+        if d.action == "open":
+            counts.update(f"triggers|{t.kind}" for t in esc.triggers)
+        counts.update(f"breaches|{b.clock}" for b in getattr(d, "breaches", ()) or ())
+    return counts
 
 
 class StoreCollector(Collector):
@@ -68,6 +92,12 @@ class StoreCollector(Collector):
         for tier, n in sorted(tiers.items()):
             open_by_tier.add_metric([str(tier)], n)
         yield open_by_tier
+        last = GaugeMetricFamily(f"{P}_last_success_timestamp_seconds",
+                                 "When each part last did its job (beat: tick; poll, watch, flush: completed)",
+                                 labels=["part"])
+        for part, at in sorted(read_alive(self.store.r, self.store.k).items()):
+            last.add_metric([part], at)
+        yield last
         up = GaugeMetricFamily(f"{P}_scrape_timestamp_seconds", "When these metrics were read")
         up.add_metric([], time.time())
         yield up

@@ -30,6 +30,7 @@ from rules.models import Account, Ticket
 from rules.replay import Replay
 from rules.triggers import Context
 from sync.crashpoints import crashpoint
+from sync.metrics import decision_counts
 from sync.notifications import roles_for
 from sync.state import CycleCommit, OutboxEntry, Store
 
@@ -71,6 +72,7 @@ class Poller:
         self.support_jql, self.backfill, self.overlap = support_jql, backfill, overlap
         self.health_mode = health_mode
         self.clock = clock
+        self.before_commit: Callable[[CycleCommit, list[Decision]], None] | None = None
         self.progress: Callable[[int], None] | None = None  # tickets read so far (a long backfill)
         # held while deciding and committing (not while reading): the SLA watch decides on the
         # same escalations and takes the same guard, so neither overwrites the other's state
@@ -206,6 +208,9 @@ class Poller:
                      extra={"decision": decision_log(d)})
         commit.stats.update(cycles=1, events=len(events), opened=summary.opened, updated=summary.updated,
                             unmatched=len(summary.unmatched), skipped=summary.tickets_skipped)
+        commit.metrics.update(decision_counts(decisions))
+        if self.before_commit is not None:  # the go-live choice (sync/golive.py), inside the same commit
+            self.before_commit(commit, decisions)
         crashpoint("pipeline.after_decide")
         if self.before_commit is not None:
             self.before_commit(commit, decisions)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,7 +139,7 @@ class Runtime:
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
                           plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
         return Writer(self.store, self.salesforce, self.jira, shape,
-                      settle_seconds=s.jira_search_settle_seconds, dry_run=s.dry_run,
+                      settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
                       pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds)
 
@@ -164,7 +163,7 @@ class Runtime:
         """The learning loop: open the action items systemic root causes call for."""
         s = self.settings
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
-                                 project=s.jira_learning_project, settle_seconds=s.jira_search_settle_seconds)
+                                 project=s.jira_learning_project, settle_seconds=s.write_settle_seconds)
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *,
               flush_seconds: float | None = None) -> tuple[WatchSummary, FlushSummary]:
@@ -182,6 +181,7 @@ class Runtime:
             written = self.writer.flush(deadline=deadline)  # the whole outbox, severest first
         finally:
             self._notify = None
+            self.poller.before_commit = None
             self.observe()
         return summary, written
 
@@ -196,12 +196,13 @@ class Runtime:
         """One full cycle: poll and decide (committed with the intents), then write, severest
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
-        self._notify = notify
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
-                          self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # i12 (sync/golive.py)
-        self.poller.before_commit = gate.before_commit
+                          self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # the go-live choice
+        self._notify = notify
+        self.poller.before_commit = gate.apply
         try:
             summary = self.poller.cycle()
+            gate.hold_back_pending(summary.made)
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
             written = self.writer.flush(deadline=deadline)
@@ -213,18 +214,9 @@ class Runtime:
 
     def observe(self, decided: list[tuple[str, Escalation, tuple[str, ...]]] = (),  # type: ignore[assignment]
                 duration: float | None = None, source: str | None = None) -> None:
-        """Ship this process's counters to Redis: API calls, decisions, quota, cycle time."""
+        """Ship this process's counters to Redis: API calls, quota, cycle time."""
         key = self.store.k.metrics
-        flush_counts(self.redis, key)
-        counts: Counter[str] = Counter()
-        for action, esc, _ in decided:
-            if action in ("open", "update"):
-                counts[f"{'opened' if action == 'open' else 'updated'}|{esc.tier}|{esc.severity.label}"] += 1
-            if action == "open":
-                counts.update(f"triggers|{t.kind}" for t in esc.triggers)
-            if action == "breach":
-                counts.update(f"breaches|{b.clock}" for b in esc.breaches[-1:])
-        incr(self.redis, key, dict(counts))
+        flush_counts(self.redis, key)  # decisions are counted at their commit (sync.metrics.decision_counts)
         gauges: dict[str, str] = {}
         if "salesforce" in self.__dict__ and self.salesforce.api_usage:
             used, total = self.salesforce.api_usage

@@ -45,6 +45,13 @@ class ServiceSettings(BaseSettings):
     salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
     flush_batch: int = Field(default=200, ge=1, description="escalations per flush task (claimed together)")
     flush_claim_seconds: float = Field(default=15.0, gt=1, description="a dead flush's claims free within this")
+    # Locks, beat and housekeeping (sync/tasks.py, sync/beat.py, sync/housekeeping.py)
+    cycle_lock_seconds: float = Field(default=20.0, gt=1, description="a task's lock, renewed by its holder; "
+                                                                        "a dead worker's frees within this")
+    beat_lock_seconds: float = Field(default=10.0, gt=1, description="only the holding beat schedules")
+    beat_retry_max_seconds: float = Field(default=5.0, gt=0, description="the beat's back-off cap in a Redis outage")
+    housekeeping_interval_seconds: float = Field(default=600.0, gt=0)
+    unmatched_keep_days: float = Field(default=30.0, gt=0, description="how long unmatched tickets are listed")
     poll_flush_seconds: float | None = Field(
         default=None, description="how long a poll task writes what it decided before it hands the rest to "
                                   "flush tasks (default: half the poll interval)")
@@ -83,7 +90,7 @@ class Settings(ServiceSettings):
                                                description="User field holding the Jira account id ('' = none)")
     jira_learning_project: str = Field(default="OPS", description="where learning-loop action items go")
     jira_search_settle_seconds: float = Field(
-        default=30.0, description="how long a Jira write may stay invisible to search")
+        default=30.0, description="how long a Jira write may stay invisible to search after it landed")
 
     # TLS: a CA bundle for both APIs (corporate proxies, the sandbox); default: the system's
     requests_ca_bundle: str | None = None
@@ -103,6 +110,20 @@ class Settings(ServiceSettings):
         default="not-an-escalation", description="comma-separated epic labels meaning 'not an escalation'")
     go_live: Literal["quiet", "skip", "notify"] = Field(
         default="quiet", description="what escalations found in the first backfill get (README, Going live)")
+
+    @property
+    def write_settle_seconds(self) -> float:
+        """How long after a Jira create was *attempted* the writer waits before concluding it did
+        not land (and creating again): the HTTP timeout plus the search's settle time (i16).
+
+        The attempt is recorded just before the request. The write can land at any moment while
+        the request is in flight: a slow server applies it at the very end, as the client times out
+        and loses the answer. So it may become visible as late as timeout + settle after the
+        attempt; a window of the settle time alone (30 s, equal to the 30 s timeout) closed just as
+        the client gave up, and the retry created a duplicate. A lost answer to a write applied at
+        once (``drop`` in the sandbox) is covered too: it shows in search after the settle time.
+        """
+        return self.jira_search_settle_seconds + self.http_timeout_seconds
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

@@ -77,6 +77,7 @@ class CycleCommit:
     cursors: dict[str, datetime] = field(default_factory=dict)
     unmatched: dict[str, float] = field(default_factory=dict)
     stats: Counter[str] = field(default_factory=Counter)
+    metrics: Counter[str] = field(default_factory=Counter)  # {ns}:metrics increments (sync.metrics.decision_counts)
     seen_before: float | None = None  # prune processed keys older than this epoch
 
 
@@ -206,6 +207,9 @@ class Store:
             p.zadd(self.k.unmatched, c.unmatched)
         for name, value in c.stats.items():
             p.hincrby(self.k.stats, name, value)
+        for name, value in c.metrics.items():  # counted with the decision, not after its flush (i16)
+            if value:
+                p.hincrby(self.k.metrics, name, value)
         if c.cursors:
             p.hset(self.k.cursor, mapping={s: t.astimezone(UTC).isoformat()
                                            for s, t in c.cursors.items()})

@@ -18,10 +18,11 @@ from connectors.notify import NotifyEvent
 from sync.app import app
 from sync.lock import LockHeld, RedisLock
 from sync.runtime import Runtime
-from sync.settings import Settings
+from sync.settings import ServiceSettings, Settings
 
 log = logging.getLogger("escalation_sync.tasks")
-LOCK_SECONDS = 60.0  # renewed while the task runs; a dead worker's lock frees within this
+# renewed every third of it while the task runs; a dead worker's lock frees within this (i16)
+LOCK_SECONDS = ServiceSettings().cycle_lock_seconds
 _runtime: Runtime | None = None
 
 

@@ -165,10 +165,13 @@ class Shapes:
                 fields[name_field] = f"{esc.account_name} escalation"[:255]
         return fields
 
-    def epic_update(self, esc: Escalation, *, description: Any) -> dict[str, Any]:
-        """The epic's own fields that follow the escalation (a ``PUT`` body's ``fields``)."""
-        return {"summary": epic_summary(esc), "description": description,
-                "priority": {"name": SEVERITY_PRIORITY[int(esc.severity)]}}
+    def epic_update(self, esc: Escalation, *, description: Any, priority: bool = True) -> dict[str, Any]:
+        """The epic's own fields that follow the escalation (a ``PUT`` body's ``fields``); the
+        priority only when the severity changed, so a priority a person set is never re-sent."""
+        out: dict[str, Any] = {"summary": epic_summary(esc), "description": description}
+        if priority:
+            out["priority"] = {"name": SEVERITY_PRIORITY[int(esc.severity)]}
+        return out
 
     def step_fields(self, esc: Escalation, epic: str, step: PlanStep, ids: dict[str, str | None], *,
                     cloud_text: Callable[[str], Any]) -> dict[str, Any]:

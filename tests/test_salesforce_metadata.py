@@ -36,7 +36,10 @@ OBJECTS = SRC / "objects"
 NS = "http://soap.sforce.com/2006/04/metadata"
 Q = f"{{{NS}}}"
 ROOTS = {".object-meta.xml": "CustomObject", ".field-meta.xml": "CustomField",
-         ".permissionset-meta.xml": "PermissionSet"}
+         ".permissionset-meta.xml": "PermissionSet", ".layout-meta.xml": "Layout",
+         ".compactLayout-meta.xml": "CompactLayout", ".listView-meta.xml": "ListView",
+         ".tab-meta.xml": "CustomTab", ".reportType-meta.xml": "ReportType",
+         ".reportFolder-meta.xml": "ReportFolder", ".report-meta.xml": "Report"}
 ACCOUNT_FIELDS = ("ARR__c", "Segment__c", "Customer_Since__c", "Renewal_Date__c",
                   "Email_Domains__c", "Health_Score__c")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
@@ -186,7 +189,9 @@ def test_picklists_hold_every_value_the_rules_produce() -> None:
     sev = field("Escalation__c", "Severity__c")
     assert picklist_values(sev) == [s.label for s in Severity] and restricted(sev)
     status = field("Escalation__c", "Status__c")
-    assert picklist_values(status) == list(get_args(Escalation.model_fields["status"].annotation))
+    rule_statuses = list(get_args(Escalation.model_fields["status"].annotation))
+    assert set(rule_statuses) <= set(picklist_values(status)) and restricted(status)
+    assert "Dismissed" in picklist_values(status), "people dismiss escalations (POLICY.md section 9)"
     cause = field("Escalation__c", "Root_Cause__c")
     assert set(default_config().learning.root_causes) <= set(picklist_values(cause))
     assert not restricted(cause), "admins add root causes in the rules file"
@@ -242,6 +247,8 @@ def test_permission_set_grants_what_the_integration_needs() -> None:
     for path in OBJECTS.glob("*/fields/*.field-meta.xml"):
         obj, name = path.parts[-3], path.name.removesuffix(".field-meta.xml")
         assert fields.get(f"{obj}.{name}", ("?", "?"))[0] == "true", f"{obj}.{name} not readable"
+        if parse(path).find(Q + "formula") is not None:
+            assert fields[f"{obj}.{name}"][1] == "false", f"{obj}.{name}: a formula cannot be editable"
     for name in record_fields(realistic(), "ESC-1"):
         assert fields[f"Escalation__c.{name}"] == ("true", "true"), f"{name} not editable"
 

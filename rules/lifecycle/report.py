@@ -32,6 +32,9 @@ Definitions (an escalation's *finish* is its ``resolved_at``, else its ``closed_
   ``learning.pattern_threshold`` is marked systemic.
 
 An escalation listed more than once (several versions) counts once: the last version wins.
+A *dismissed* escalation (a person closed it as not-an-escalation, ``status`` Dismissed) is
+no escalation for any of these measures; it counts only against its trigger kinds' precision
+(:mod:`rules.lifecycle.trends`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from rules.lifecycle.measures import business_days, month_bounds, quarter_of, qu
 from rules.models import Escalation, Frozen, UtcDatetime
 from rules.triggers.base import Context
 
+DISMISSED = "Dismissed"
 NO_OWNER = "(no owner)"
 NO_ROOT_CAUSE = "(none)"
 QUARTERS_SHOWN = 4
@@ -84,6 +88,11 @@ class Report(Frozen):
     quarters: tuple[str, ...]
     root_causes: tuple[RootCauseCount, ...]
     pattern_threshold: int
+
+
+def dismissed(esc: Escalation) -> bool:
+    """Dismissed by a person as not-an-escalation (POLICY.md section 9)."""
+    return str(esc.status) == DISMISSED
 
 
 def finish(esc: Escalation) -> datetime | None:
@@ -126,7 +135,7 @@ def monthly_report(escalations: Iterable[Escalation], month: str, ctx: Context) 
     """
     cfg = ctx.cfg
     start, end = month_bounds(month, cfg.calendar)
-    escs = list({e.id: e for e in escalations}.values())
+    escs = [e for e in {e.id: e for e in escalations}.values() if not dismissed(e)]
 
     opened = [e for e in escs if start <= e.opened < end]
     active = [e for e in escs if _active(e, start, end)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 from rules.config import RulesConfig, TriggerConfig
@@ -18,6 +19,13 @@ class Context:
 
     cfg: RulesConfig
     directory: Directory
+
+    @cached_property
+    def enabled(self) -> tuple[TriggerKindBase, ...]:
+        """The registry's kinds this config enables, in registry order (asked once per event)."""
+        from rules.triggers import REGISTRY
+
+        return tuple(kind for kind in REGISTRY if kind.settings(self.cfg).enabled)
 
 
 class TriggerKindBase:

@@ -1,4 +1,11 @@
-"""``escalation-sync backtest BOOK [--now ISO] [--config RULES]``: the rules over history."""
+"""``escalation-sync backtest BOOK``: the rules over history; compare two rule sets; sweep thresholds.
+
+    backtest BOOK [--now ISO] [--config RULES] [--skip-bad]
+    backtest BOOK --compare RULES_B.yaml [--config RULES_A.yaml] [--format json|table]
+    backtest BOOK --sweep triggers.ticket_burst.count=2..5 --sweep triggers.health_drop.points=20,30
+
+The book is read once however many rule sets are replayed (``rules.backtest.run_many``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,34 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-from rules.backtest import backtest
+import yaml
+
+from rules.backtest import backtest, result_of, run_many
+from rules.compare import compare, pareto, summary
+from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
-from sync.commands.files import load_book, load_config, report
+from rules.escalation import Decision
+from rules.sweep import combinations, overrides, parse_axis
+from sync.commands.book_files import finish, open_book
+from sync.commands.files import load_config, read_text, report
+from sync.commands.tables import compare_table, sweep_table
+from sync.notifications import kinds_for
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("book", metavar="BOOK", help="a book of business (YAML or JSON)")
+    parser.add_argument("book", metavar="BOOK", help="a book of business (YAML, JSON or JSON Lines)")
     parser.add_argument("--now", help="replay up to this ISO time (default: the book's now)")
     parser.add_argument("--config", metavar="RULES.yaml", help="rules file (default: built-in)")
+    parser.add_argument("--skip-bad", action="store_true",
+                        help="leave out malformed records (counted on stderr) instead of refusing the book")
+    parser.add_argument("--compare", metavar="RULES_B.yaml",
+                        help="replay this rule set too and print what it adds, removes and changes")
+    parser.add_argument("--sweep", action="append", default=[], metavar="PATH=VALUES",
+                        help="replay every combination (repeatable): PATH=A..B or PATH=V1,V2,...")
+    parser.add_argument("--format", choices=("json", "table"), default="json",
+                        help="--compare/--sweep output: JSON (default) or a table for a person")
 
 
 def parse_now(text: str) -> datetime:
@@ -26,13 +51,92 @@ def parse_now(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class Notifications:
+    """Counts the notifications the decisions of one replay would send (sync.notifications)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, decision: Decision) -> None:
+        self.count += len(kinds_for(decision.action, decision.escalation, decision.reasons))
+
+
+def _base_rules(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    data = yaml.safe_load(read_text(path)) or {}
+    if not isinstance(data, dict):
+        raise InputError(path, ["(top level): a rules file is a mapping of sections"])
+    return data
+
+
+def _replays(args: argparse.Namespace, cfgs: list[RulesConfig]) -> tuple[list[dict[str, Any]], list[int], Any]:
+    now = parse_now(args.now) if args.now else None
+    source = open_book(args.book, skip_bad=args.skip_bad)
+    counters = [Notifications() for _ in cfgs]
+    replays = run_many(source, cfgs, now, counters)
+    finish(source, args.book, args.skip_bad)
+    _warn_skipped(args.book, source.skipped)
+    return [result_of(r) for r in replays], [c.count for c in counters], source
+
+
+def _warn_skipped(path: str, skipped: list[str]) -> None:
+    if skipped:
+        print(f"warning: {path}: skipped {len(skipped)} bad record(s); first: {skipped[0]}", file=sys.stderr)
+
+
+def _print(data: Any, table: str | None) -> None:
+    if table is not None:
+        sys.stdout.write(table)
+    else:
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.compare and args.sweep:
+            raise InputError("backtest", ["--compare and --sweep: one at a time"])
+        if args.compare:
+            return _compare(args)
+        if args.sweep:
+            return _sweep(args)
         cfg = load_config(args.config)
-        book = load_book(args.book)
         now = parse_now(args.now) if args.now else None
+        source = open_book(args.book, skip_bad=args.skip_bad)
+        result = backtest(source, cfg, now)
+        finish(source, args.book, args.skip_bad)
     except InputError as exc:
         return report(exc)
-    json.dump(backtest(book, cfg, now), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    _warn_skipped(args.book, source.skipped)
+    _print(result, None)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    cfgs = [load_config(args.config), load_config(args.compare)]
+    (a, b), (na, nb), source = _replays(args, cfgs)
+    out = compare(a, b, summary(a, na, source.escalations), summary(b, nb, source.escalations))
+    _print(out, compare_table(out, args.config or "built-in rules", args.compare) if args.format == "table" else None)
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    axes = [parse_axis(spec) for spec in args.sweep]
+    base = _base_rules(args.config)
+    combos = combinations(axes)
+    cfgs = [parse_config(merge(base, overrides(c)), name=", ".join(f"{k}={v}" for k, v in c.items()))
+            for c in combos]
+    results, counts, source = _replays(args, cfgs)
+    rows = []
+    for combo, result, count in zip(combos, results, counts, strict=True):
+        s = summary(result, count, source.escalations)
+        row = {"settings": combo, "opened": s["escalations"], "by_tier": s["by_tier"], "notifications": count}
+        if "judgement" in s:
+            row["judgement"] = s["judgement"]
+        rows.append(row)
+    for row, best in zip(rows, pareto(rows), strict=True):
+        row["pareto"] = best
+    out = {"combinations": rows}
+    _print(out, sweep_table(rows) if args.format == "table" else None)
     return 0

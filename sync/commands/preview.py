@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import sys
-import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -33,34 +32,28 @@ BULK_JIRA, BULK_SALESFORCE = 50, 200
 
 
 class WriteCounter:
-    """Stands in for a connector's write methods: counts the calls the writer would make and
-    answers like the service would; reads go to the real connector (and are counted there)."""
+    """Stands in for a connector's write methods: counts the calls the writer would make."""
 
     def __init__(self, real: Any, system: str, calls: Counter[str]):
         self._real, self._system, self._calls = real, system, calls
         self._keys = 0
-        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)  # reads (field ids, user lookups, cloud) go to the real connector
 
     def _count(self, what: str, n: int = 1) -> None:
-        with self._lock:
-            self._calls[f"{self._system} {what}"] += n
+        self._calls[f"{self._system} {what}"] += n
 
     # Jira
-    def create_chunk(self, chunk: list[dict[str, Any]], version: int | None = None) -> list[str]:
-        self._count("bulk create")
-        with self._lock:
-            first = self._keys + 1
-            self._keys += len(chunk)
-        return [f"PREVIEW-{first + i}" for i in range(len(chunk))]
-
     def create(self, issues: list[dict[str, Any]]) -> list[str]:
-        keys: list[str] = []
-        for start in range(0, len(issues), BULK_JIRA):
-            keys.extend(self.create_chunk(issues[start:start + BULK_JIRA]))
-        return keys
+        self._count("bulk create", math.ceil(len(issues) / BULK_JIRA))
+        self._keys += len(issues)
+        return [f"PREVIEW-{self._keys - len(issues) + i + 1}" for i in range(len(issues))]
+
+    def create_chunk(self, chunk: list[dict[str, Any]], version: int | None = None) -> list[str]:
+        self._count("bulk create")  # the executor sends at most 50 a call, ticket links inside
+        self._keys += len(chunk)
+        return [f"PREVIEW-{self._keys - len(chunk) + i + 1}" for i in range(len(chunk))]
 
     def update(self, key: str, fields: dict[str, Any]) -> None:
         self._count("update issue")
@@ -68,11 +61,15 @@ class WriteCounter:
     def edit(self, key: str, fields: dict[str, Any]) -> None:
         self._count("update issue")
 
-    def comment(self, key: str, body: str) -> None:
-        self._count("comment")
-
     def comment_texts(self, key: str) -> list[str]:
         return []
+
+    def transition(self, key: str, to: str) -> bool:
+        self._count("transition", 2)
+        return True
+
+    def comment(self, key: str, body: str) -> None:
+        self._count("comment")
 
     def watch(self, key: str, account_id: str) -> None:
         self._count("add watcher")
@@ -80,12 +77,8 @@ class WriteCounter:
     def link(self, link_type: str, inward: str, outward: str) -> None:
         self._count("link issues")
 
-    def transition(self, key: str, to: str) -> bool:
-        self._count("transition")
-        return True
-
     def by_label(self, *args: Any, **kwargs: Any) -> list[Any]:
-        return []  # nothing exists yet on a first cycle
+        return []
 
     def children(self, *args: Any, **kwargs: Any) -> list[Any]:
         return []
@@ -94,21 +87,6 @@ class WriteCounter:
     def upsert(self, sobject: str, external_field: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self._count(f"upsert {sobject}", math.ceil(len(records) / BULK_SALESFORCE))
         return [{"success": True, "id": f"a00PREVIEW{i:08d}"} for i in range(len(records))]
-
-
-def _notify_counts(raw: dict[str, list[str]], history: set[str]) -> dict[str, dict[str, int]]:
-    """Per go-live choice, the notifications the first cycle would send (``raw``: each
-    escalation's Notify kinds before the go-live treatment)."""
-    out: dict[str, dict[str, int]] = {}
-    for choice in GO_LIVE_CHOICES:
-        kinds: Counter[str] = Counter()
-        for ext, found in raw.items():
-            if treatment(choice, ext in history).notify:
-                kinds.update(found)
-        if choice == "quiet" and history:
-            kinds["go_live_digest"] += 1
-        out[choice] = {"total": sum(kinds.values()), **dict(sorted(kinds.items()))}
-    return out
 
 
 def preview(rt: Runtime) -> dict[str, Any]:
@@ -121,26 +99,36 @@ def preview(rt: Runtime) -> dict[str, Any]:
     poll = timedelta(seconds=s.poll_interval_seconds)
     drain()
     now = rt.clock()
-    gate = GoLiveGate(rt.store, s.go_live, poll, now, cfg=rt.rules)
-    raw: dict[str, list[str]] = {}
-
-    def before_commit(commit: CycleCommit, made: list[Any]) -> None:
-        for ext, entry in commit.outbox.items():
-            raw[ext] = [i.kind.value for i in entry.intents if isinstance(i, Notify)]
-        gate.before_commit(commit, made)
-
-    rt.poller.before_commit = before_commit
-    summary = rt.poller.cycle()
-    rt.poller.before_commit = None
+    gate = GoLiveGate(rt.store, s.go_live, poll, now)
+    summary = rt.poller.cycle()  # on the scratch store, every notification kept: counted per choice below
     reads = Counter({f"{system} read": n for (system, _), n in drain().items()})
     final = {d.escalation.id: d.escalation for d in summary.made}  # as the cycle leaves it (later updates)
     opened = [final[d.escalation.id] for d in summary.made if d.action == "open"]
+    outbox = rt.store.outbox()  # the cycle's Notify intents, as committed (GO_LIVE=notify: unfiltered)
+    events = [(ext, i.kind.value) for ext, entry in outbox.items() for i in entry.intents if isinstance(i, Notify)]
     history = {e.id for e in opened if found_in_history(e.opened, gate.at, poll)}
+    notifications: dict[str, dict[str, int]] = {}
+    for choice in GO_LIVE_CHOICES:
+        kinds: Counter[str] = Counter()
+        for ext, kind in events:
+            if treatment(choice, ext in history).notify:
+                kinds[kind] += 1
+        if choice == "quiet" and history:
+            kinds["go_live_digest"] += 1
+        notifications[choice] = {"total": sum(kinds.values()), **dict(sorted(kinds.items()))}
+    if s.go_live != "notify":  # the writes of the choice in use
+        commit = CycleCommit(outbox=outbox)
+        gate.apply(commit, summary.made)
+        dropped = set(outbox) - set(commit.outbox)
+        for ext in dropped:
+            rt.store.finish(ext, outbox[ext].version)
+        if commit.outbox:
+            rt.store.r.hset(rt.store.k.outbox, mapping={x: e.to_json() for x, e in commit.outbox.items()})
     writes: Counter[str] = Counter()
     w = rt.writer
     sf, jira = WriteCounter(rt.salesforce, "salesforce", writes), WriteCounter(rt.jira, "jira", writes)
     counting = Writer(rt.store, sf, jira, w.shape, settle_seconds=w.settle, clock=w.clock, calendar=w.calendar,
-                      pools=w.pools, send=lambda event: True, batch=w.batch, lease_seconds=w.lease)
+                      send=lambda event: True)  # a notification is not an API call of either system
     counting.flush()
     reads.update({f"{system} read": n for (system, _), n in drain().items()})  # user lookups while writing
     return {
@@ -152,7 +140,7 @@ def preview(rt: Runtime) -> dict[str, Any]:
             "opened": e.opened.isoformat(), "found_in_history": e.id in history,
             "written": treatment(s.go_live, e.id in history).write,
         } for e in sorted(opened, key=lambda e: (int(e.severity), -e.tier, e.id))],
-        "notifications": _notify_counts(raw, history),
+        "notifications": notifications,
         "api_calls": {"reads": dict(sorted(reads.items())), "writes": dict(sorted(writes.items())),
                       "total": sum(reads.values()) + sum(writes.values())},
         "tickets_seen": summary.tickets_seen, "unmatched": len(summary.unmatched),

@@ -12,6 +12,7 @@ from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
 from sync.golive import go_live_status, print_go_live  # i12: the go-live lines
+from sync.liveness import assess, read_alive
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
         "queue_depth": store.r.llen(queue),
         "salesforce_quota": quota,
         "counters": store.stats(),
+        "liveness": {c.part: c.as_dict() for c in assess(read_alive(store.r, store.k), now.timestamp())},
         **go_live_status(store),  # i12
     }
 
@@ -61,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         detail = info.get("error") or f"{info.get('opened', 0)} opened, {info.get('updated', 0)} updated, " \
                                       f"{info.get('duration_s', '?')} s"
         print(f"last {source:<6} {info.get('finished', '?')}  {detail}")
+    for check in status["liveness"].values():
+        age = "never" if check["age_seconds"] is None else f"{check['age_seconds']:.0f} s ago"
+        print(f"alive  {check['part']:<6} last success {age}{'' if check['ok'] else '  (STALE)'}")
     for source, lag in sorted(status["cursor_lag_seconds"].items()):
         print(f"cursor {source:<20} {lag} s behind")
     tiers = ", ".join(f"tier {t}: {n}" for t, n in status["open_by_tier"].items()) or "none"

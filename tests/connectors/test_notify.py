@@ -27,7 +27,7 @@ from connectors.notify import (
     redact,
     slack_message,
 )
-from rules.models import Breach, Escalation, ExecSponsor, Severity, external_id
+from rules.models import Breach, Escalation, ExecSponsor, PlanStep, Severity, Trigger, external_id
 
 OPENED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SECRET_PARTS = ("T0SECRET1", "B0SECRET2", "xyzSECRETtoken", "services")
@@ -166,6 +166,73 @@ def test_redact_keeps_scheme_and_host_only() -> None:
 
 
 # --- routing -----------------------------------------------------------------------------------
+
+def human_escalation() -> Escalation:
+    return escalation(severity=2, tier=2, triggers=(Trigger(
+        id="t1", kind="keyword", account="001A", at=OPENED, tickets=("SUP-101",),
+        reason="'cancel' in a customer's ticket"),), plan=(
+        PlanStep(step="intake", owner="rosa@vendor.example", due=OPENED + timedelta(hours=1)),
+        PlanStep(step="investigation", owner="rosa@vendor.example", due=OPENED + timedelta(hours=5))))
+
+
+def test_the_message_reads_like_a_person_wrote_it() -> None:
+    msg = slack_message(human_escalation(), "new_escalation", ["keyword 'cancel' in SUP-101"],
+                        epic_key="ESC-42", epic_url="https://jira.example/browse/ESC-42", arr=620_000,
+                        owner_name="Rosa Diaz", record_url="https://org.example/lightning/r/Escalation__c/a01/view")
+    assert msg["text"].splitlines() == [
+        "*New SEV-2 escalation: Acme Corp*",
+        "Acme Corp ($620K ARR) has a new SEV-2, tier 2 escalation, owned by Rosa Diaz.",
+        "*Why:* Watched words at 2026-11-02 09:00Z on SUP-101: 'cancel' in a customer's ticket",
+        "*Next:* Intake and ownership: acknowledge the customer, due Mon 2 Nov 10:00 UTC",
+        "<https://jira.example/browse/ESC-42|Jira epic ESC-42> · "
+        "<https://org.example/lightning/r/Escalation__c/a01/view|Salesforce record>",
+    ]
+    buttons = next(b for b in msg["blocks"] if b["type"] == "actions")["elements"]
+    assert [(b["text"]["text"], b["url"]) for b in buttons] == [
+        ("Open the epic", "https://jira.example/browse/ESC-42"),
+        ("Open the record", "https://org.example/lightning/r/Escalation__c/a01/view")]
+    assert "*ARR*\\n$620K ARR" in json.dumps(msg["blocks"])
+
+
+def test_once_acknowledged_the_next_step_is_the_investigation() -> None:
+    esc = human_escalation().model_copy(update={"acknowledged_at": OPENED + timedelta(minutes=20)})
+    text = slack_message(esc, "tier_rise", ["Tier raised 2 -> 3"])["text"]
+    assert "*Next:* Investigation: the full factual picture, due Mon 2 Nov 14:00 UTC" in text
+    assert "*Why:* Tier raised 2 -&gt; 3" in text and "still owns it" in text
+
+
+def test_a_breach_says_which_deadline_was_missed() -> None:
+    esc = human_escalation().model_copy(update={"breaches": (
+        Breach(clock="acknowledge", due=OPENED + timedelta(hours=1), at=OPENED + timedelta(hours=1)),)})
+    text = slack_message(esc, "sla_breach", ["acknowledge missed"], arr=2_500_000)["text"]
+    assert "Acme Corp ($2.5M ARR) missed its acknowledge deadline (Mon 2 Nov 10:00 UTC)" in text
+
+
+@respx.mock
+def test_block_kit_goes_to_slack_and_text_to_other_slack_compatible_hooks(client: httpx.Client,
+                                                                         sleeps: Sleeps) -> None:
+    slack = respx.post(HOOK).mock(return_value=httpx.Response(200, text="ok"))
+    other = respx.post(HOOK_CRO).mock(return_value=httpx.Response(200, text="ok"))
+    n = notifier({"tier:2": [HOOK, HOOK_CRO]}, client, sleeps, salesforce_url="https://org.example/")
+    n.send(NotifyEvent("new_escalation", human_escalation(), record_id="a01XX", arr=90_000))
+    to_slack = json.loads(slack.calls.last.request.content)
+    to_other = json.loads(other.calls.last.request.content)
+    assert set(to_slack) == {"text", "blocks"} and set(to_other) == {"text"}
+    assert to_other["text"] == to_slack["text"]
+    assert "<https://org.example/lightning/r/Escalation__c/a01XX/view|Salesforce record>" in to_other["text"]
+    assert "($90K ARR)" in to_other["text"]
+
+
+@respx.mock
+@pytest.mark.parametrize(("choice", "keys"), [("always", {"text", "blocks"}), ("never", {"text"})])
+def test_block_kit_can_be_forced_either_way(client: httpx.Client, sleeps: Sleeps, choice: str,
+                                            keys: set[str]) -> None:
+    route = respx.post(HOOK_CRO if choice == "always" else HOOK).mock(return_value=httpx.Response(200))
+    url = HOOK_CRO if choice == "always" else HOOK
+    n = notifier({"routes": {"default": url}, "block_kit": choice}, client, sleeps)
+    n.send(NotifyEvent("new_escalation", human_escalation()))
+    assert set(json.loads(route.calls.last.request.content)) == keys
+
 
 ROUTES = {"tier:3": [HOOK_TIER3], "role:cro": [HOOK_CRO], "default": [HOOK_DEFAULT]}
 

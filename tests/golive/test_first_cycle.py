@@ -18,6 +18,7 @@ from tests.sync.conftest import settings_for
 from tests.sync.outcome import expected
 
 POLL = 60.0
+DIGEST_TITLE = "escalation-sync is live: escalations found in history"
 
 
 def runtime_on(sb: Sandbox, redis_url: str, **overrides) -> Runtime:
@@ -191,10 +192,10 @@ def test_the_digest_message_lists_the_escalations_not_one_accounts_fields():
     a, b = esc(acct="A"), esc(acct="B", opened=at(hours=1))
     event = digest_event([a, b], at(days=1))
     message = slack_message(event.escalation, event.kind, event.reasons)
-    assert message["blocks"][0]["text"]["text"] == "Going live: escalations found in history"
+    assert message["blocks"][0]["text"]["text"] == DIGEST_TITLE
     body = message["blocks"][1]["text"]["text"]
     assert "Account A" in body and "Account B" in body and "2 escalation(s) found in history" in body
-    assert len(message["blocks"]) == 2
+    assert len(message["blocks"]) == 2 and "Account A" in message["text"]
 
 
 def test_the_digest_survives_a_failed_flush_and_is_sent_once_with_its_epic(sandbox, redis_url):
@@ -217,5 +218,5 @@ def test_the_digest_survives_a_failed_flush_and_is_sent_once_with_its_epic(sandb
         rt.cycle()
         rt.watch()
         texts = [json.loads(c.request.content)["text"] for c in posted.calls]
-    assert len(texts) == 1 and texts[0].startswith("Going live: escalations found in history")
+    assert len(texts) == 1 and DIGEST_TITLE in texts[0]
     assert len(sandbox.escalations()) == len(expected(sandbox))

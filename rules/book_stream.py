@@ -1,0 +1,166 @@
+"""A book read as a stream: tickets loaded one at a time, in time order, and forgotten after.
+
+A book of a year's tickets does not fit in memory as models (a validated ticket with its comments
+takes about 4 KB). :class:`BookSource` holds what is small (users, accounts with their health)
+and a :class:`TicketStore` that can hand back ticket ``i`` when asked: the shell's loaders keep
+the raw text of each record, or only its place in the file, and validate it when it is needed.
+
+:func:`ordered_events` yields exactly the events, in exactly the order, that sorting every event
+of the book would give (``rules.events.sort_key``, ties in book order), while holding only the
+tickets whose comments are still to come.
+
+Pure: the store is handed in; this module reads no file.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from rules.directory import Directory, account_of
+from rules.events import CommentAdded, Event, HealthScored, TicketOpened, sort_key
+from rules.models import Account, Book, BookEscalation, Ticket, User
+
+# (sort key, position in the book) orders events exactly as a stable sort of the whole book would
+_Entry = tuple[tuple[datetime, int, str, str], tuple[int, int, int], Event]
+
+
+class TicketStore(Protocol):
+    """Tickets by position: when each one's first event happens, and the ticket itself."""
+
+    def __len__(self) -> int: ...
+
+    def first_us(self, index: int, now: datetime) -> int | None:
+        """The earliest of the ticket's creation and its comments up to ``now``, in microseconds
+        since the epoch (see :func:`to_us`); None if it is not replayed (created after ``now``)."""
+
+    def load(self, index: int) -> Ticket | None:
+        """The validated ticket, or None if it is bad (the store records why)."""
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def to_us(at: datetime) -> int:
+    """A time as whole microseconds since the epoch: exact, and small to keep per ticket."""
+    return (at - EPOCH) // _US
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def first_event_us(created: int, first_comment: int | None, now: int) -> int | None:
+    """When a ticket's first replayed event happens (a comment may be dated before creation)."""
+    if created > now:
+        return None
+    return created if first_comment is None or first_comment > now else min(created, first_comment)
+
+
+@dataclass
+class MemoryTickets:
+    """A store over tickets already in memory (a parsed YAML book, tests)."""
+
+    tickets: Sequence[Ticket]
+
+    def __len__(self) -> int:
+        return len(self.tickets)
+
+    def first_us(self, index: int, now: datetime) -> int | None:
+        ticket = self.tickets[index]
+        comments = [to_us(c.at) for c in ticket.comments]
+        return first_event_us(to_us(ticket.created), min(comments) if comments else None, to_us(now))
+
+    def load(self, index: int) -> Ticket | None:
+        return self.tickets[index]
+
+
+@dataclass
+class BookSource:
+    """What a backtest reads: the small parts of a book in memory, the tickets in a store."""
+
+    now: datetime
+    users: tuple[User, ...]
+    accounts: tuple[Account, ...]
+    tickets: TicketStore
+    escalations: tuple[BookEscalation, ...] = ()
+    skipped: list[str] = field(default_factory=list)  # bad records left out (``--skip-bad``)
+
+    @classmethod
+    def of(cls, book: Book) -> BookSource:
+        return cls(now=book.now, users=book.users, accounts=book.accounts, tickets=MemoryTickets(book.tickets),
+                   escalations=book.escalations)
+
+    def at(self, now: datetime) -> BookSource:
+        """The same book replayed up to another present."""
+        return BookSource(now=now, users=self.users, accounts=self.accounts, tickets=self.tickets,
+                          escalations=self.escalations, skipped=self.skipped)
+
+
+def ticket_entries(ticket: Ticket, account: str, index: int, now: datetime) -> list[_Entry]:
+    """One ticket's events up to ``now``, keyed for the merge."""
+    bare = ticket.model_copy(update={"comments": ()}) if ticket.comments else ticket
+    opened = TicketOpened(at=ticket.created, account=account, ticket=bare)
+    out: list[_Entry] = [(sort_key(opened), (0, index, 0), opened)]
+    for j, comment in enumerate(ticket.comments):
+        if comment.at <= now:
+            event = CommentAdded(at=comment.at, account=account, ticket=bare, comment=comment)
+            out.append((sort_key(event), (0, index, j + 1), event))
+    return out
+
+
+def health_entries(accounts: Sequence[Account], now: datetime) -> list[_Entry]:
+    out: list[_Entry] = []
+    for i, account in enumerate(accounts):
+        for j, sample in enumerate(account.health):
+            if sample.at <= now:
+                event = HealthScored(at=sample.at, account=account.id, score=sample.score)
+                out.append((sort_key(event), (1, i, j), event))
+    out.sort(key=lambda e: (e[0], e[1]))
+    return out
+
+
+def ordered_events(
+    source: BookSource, directory: Directory, unmatched: Callable[[str], None]
+) -> Iterator[Event]:
+    """Every event of the book up to its ``now``, in time order, loading tickets just in time.
+
+    A ticket is loaded when the replay reaches its first event; its later comments wait in a
+    heap. ``unmatched`` hears the key of each ticket that matches no account.
+    """
+    now, store = source.now, source.tickets
+    firsts = [store.first_us(i, now) for i in range(len(store))]
+    order = sorted((i for i, us in enumerate(firsts) if us is not None), key=lambda i: firsts[i] or 0)
+    health = health_entries(source.accounts, now)
+    pending: list[_Entry] = []
+    h = 0
+    for index in [*order, -1]:
+        us = firsts[index] if index >= 0 else None
+        next_at = from_us(us) if us is not None else None
+        while True:
+            best = pending[0] if pending else None
+            from_heap = best is not None
+            if h < len(health) and (best is None or health[h][:2] < best[:2]):
+                best, from_heap = health[h], False
+            if best is None or (next_at is not None and best[0][0] >= next_at):
+                break
+            if from_heap:
+                heapq.heappop(pending)
+            else:
+                h += 1
+            yield best[2]
+        if next_at is None:
+            return
+        ticket = store.load(index)
+        if ticket is None:
+            continue
+        owner = account_of(ticket, directory)
+        if owner is None:
+            unmatched(ticket.key)
+            continue
+        for entry in ticket_entries(ticket, owner, index, now):
+            heapq.heappush(pending, entry)
