@@ -77,8 +77,6 @@ class Poller:
         # held while deciding and committing (not while reading): the SLA watch decides on the
         # same escalations and takes the same guard, so neither overwrites the other's state
         self.guard: Callable[[], AbstractContextManager[object]] = nullcontext
-        # i12: the go-live choice adjusts what this cycle commits (sync.golive.GoLiveGate.before_commit)
-        self.before_commit: Callable[[CycleCommit, list[Decision]], None] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -212,8 +210,6 @@ class Poller:
         if self.before_commit is not None:  # the go-live choice (sync/golive.py), inside the same commit
             self.before_commit(commit, decisions)
         crashpoint("pipeline.after_decide")
-        if self.before_commit is not None:
-            self.before_commit(commit, decisions)
         self.store.commit(commit)
         crashpoint("pipeline.after_commit")
         summary.duration_s = round(time.monotonic() - started, 3)
