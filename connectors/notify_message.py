@@ -52,7 +52,7 @@ def title(esc: Escalation, kind: str) -> str:
         "tier_rise": f"Escalation raised to tier {esc.tier}: {esc.account_name}",
         "sla_breach": f"SLA breach on the {esc.severity.label} escalation of {esc.account_name}",
         "exec_sponsor": f"Executive sponsor required: {esc.account_name}",
-        "go_live_digest": "Going live: escalations found in history",
+        "go_live_digest": "escalation-sync is live: escalations found in history",
     }.get(kind, f"Escalation update: {esc.account_name}")
 
 
