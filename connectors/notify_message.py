@@ -52,7 +52,7 @@ def title(esc: Escalation, kind: str) -> str:
         "tier_rise": f"Escalation raised to tier {esc.tier}: {esc.account_name}",
         "sla_breach": f"SLA breach on the {esc.severity.label} escalation of {esc.account_name}",
         "exec_sponsor": f"Executive sponsor required: {esc.account_name}",
-        "go_live_digest": "Going live: escalations found in history",
+        "go_live_digest": "escalation-sync is live: escalations found in history",
     }.get(kind, f"Escalation update: {esc.account_name}")
 
 
@@ -115,6 +115,7 @@ def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *, ep
             {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": False}},
             {"type": "section", "text": {"type": "mrkdwn", "text": listed[:3000] or "none"}}]}
     owner = esc_text(owner_name or esc.owner or "nobody yet")
+    arr = esc.arr if arr is None else arr
     first, reason, nxt = lead(esc, kind, arr, owner), why(esc, kind, reasons), due_next(esc)
     lines = [f"*{esc_text(title(esc, kind))}*", first]
     if reason:

@@ -7,14 +7,13 @@ open and the SLA watch does not run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from rules.book_stream import BookSource, ordered_events
 from rules.config import RulesConfig
 from rules.directory import Directory, account_of
-from rules.escalation import Decision
 from rules.events import Event, health_events, ticket_events
 from rules.models import Book, Escalation
 from rules.replay import Replay
@@ -46,7 +45,8 @@ def run_backtest(book: Book | BookSource, cfg: RulesConfig, now: datetime | None
     if now is not None and now != source.now:
         source = source.at(now)
     directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
-    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions)
+    replay = Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=keep_decisions,
+                    keep_timeline=keep_decisions)
     unmatched: list[str] = []
     replay.feed_ordered(ordered_events(source, directory, unmatched.append))
     replay.unmatched = sorted(unmatched)
@@ -57,7 +57,6 @@ def run_many(
     book: Book | BookSource,
     cfgs: Sequence[RulesConfig],
     now: datetime | None = None,
-    listeners: Sequence[Callable[[Decision], None] | None] = (),
 ) -> list[Replay]:
     """Replay one book under several rule sets at once: the book is read and ordered once, and
     each event goes to every replay in turn (``--compare``, ``--sweep``)."""
@@ -65,10 +64,10 @@ def run_many(
     if now is not None and now != source.now:
         source = source.at(now)
     replays = []
-    for i, cfg in enumerate(cfgs):
+    for cfg in cfgs:
         directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
         replays.append(Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=False,
-                              listener=listeners[i] if i < len(listeners) else None))
+                              keep_timeline=False))
     unmatched: list[str] = []
     for event in ordered_events(source, replays[0].ctx.directory, unmatched.append):
         for replay in replays:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from rules.durations import Duration
 from rules.errors import InputError, describe
@@ -85,6 +86,8 @@ class RepeatConfig(TriggerConfig):
 
 
 class TriggersConfig(Section):
+    """One section per kind: the built-in ones here, kinds added in ``rules/triggers/`` in ``added``."""
+
     keyword: KeywordConfig
     ticket_burst: TicketBurstConfig
     health_drop: HealthDropConfig
@@ -92,6 +95,21 @@ class TriggersConfig(Section):
     ceo_email: ChannelTriggerConfig
     social: ChannelTriggerConfig
     repeat: RepeatConfig
+    added: SkipJsonSchema[dict[str, TriggerConfig]] = Field(
+        default={}, description="filled from the sections of kinds added beside the built-in ones")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _added_kinds(cls, data: Any) -> Any:
+        """Each added kind's section (or its defaults) is validated by that kind's own model."""
+        from rules.triggers import added_kinds
+
+        kinds = added_kinds()
+        if not kinds or not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        data["added"] = {name: model.model_validate(data.pop(name, None) or {}) for name, model in kinds.items()}
+        return data
 
 
 # --- 3. Severity ---------------------------------------------------------------------------------
@@ -325,6 +343,14 @@ def json_schema() -> dict[str, Any]:
                 relax(value)
 
     relax(schema)
+    from rules.triggers import added_kinds
+
+    triggers = schema["$defs"]["TriggersConfig"]["properties"]
+    for name, model in sorted(added_kinds().items()):  # a kind added in rules/triggers/ gets its branch
+        branch = model.model_json_schema()
+        relax(branch)
+        schema["$defs"].update(branch.pop("$defs", {}))
+        triggers[name] = branch
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "escalation-sync rules"
     return schema

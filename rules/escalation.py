@@ -18,6 +18,7 @@ from rules.severity import assess_severity
 from rules.sponsor import assess_sponsor, merge_sponsor
 from rules.state import AccountState
 from rules.tiers import assess_tier, stakeholders
+from rules.triggers import kind_of
 from rules.triggers.base import Context
 
 
@@ -30,26 +31,19 @@ class Decision(Frozen):
 
 
 def merge_triggers(existing: Iterable[Trigger], new: Iterable[Trigger]) -> tuple[Trigger, ...]:
-    """Append new triggers; a burst on an issue already bursting grows that trigger instead."""
+    """Append new triggers; a kind may grow an existing trigger instead (a burst on the same issue)."""
     out = list(existing)
     for trigger in new:
-        if trigger.kind == "ticket_burst":
-            same = [i for i, o in enumerate(out) if o.kind == "ticket_burst" and o.issue == trigger.issue]
-            if same:
-                old = out[same[0]]
-                keys = tuple(dict.fromkeys(old.tickets + trigger.tickets))
-                out[same[0]] = old.model_copy(update={"tickets": keys})
-                continue
-        out.append(trigger)
+        if not kind_of(trigger.kind).merge_into(out, trigger):
+            out.append(trigger)
     return tuple(out)
 
 
 def adds_nothing(trigger: Trigger, esc: Escalation | None) -> bool:
-    """A burst whose tickets the open escalation's burst on that issue already holds."""
-    if esc is None or not esc.is_open or trigger.kind != "ticket_burst":
+    """A trigger whose kind says the open escalation already holds it (a burst's tickets)."""
+    if esc is None or not esc.is_open:
         return False
-    return any(o.kind == "ticket_burst" and o.issue == trigger.issue
-               and set(trigger.tickets) <= set(o.tickets) for o in esc.triggers)
+    return kind_of(trigger.kind).adds_nothing(trigger, esc)
 
 
 def escalate(
@@ -132,7 +126,7 @@ def escalate(
 
     esc = esc.model_copy(update={
         "triggers": triggers, "tickets": tickets, "tier": tier,
-        "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor,
+        "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor, "arr": account.arr,
     })
     esc = esc.model_copy(update={"plan": plan_for(esc, account.owner, cfg)})
     if prev is not None and esc == prev and not notes:

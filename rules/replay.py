@@ -15,6 +15,7 @@ from rules.engine import Finding, WorldView, apply
 from rules.escalation import Decision
 from rules.events import Event, MultiCustomer, sort_key
 from rules.hit_window import HitWindow
+from rules.intents import notify_kinds
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
 from rules.triggers import Context
@@ -32,10 +33,12 @@ class Replay:
     events_applied: int = 0
     unmatched: list[str] = field(default_factory=list)
     keep_decisions: bool = True  # off for long replays: only the counts below are kept
+    keep_timeline: bool = True  # off for backtests: their output has no timeline, and it only grows
     _informed: dict[str, set[str]] = field(default_factory=dict)
     _informed_at: dict[str, datetime] = field(default_factory=dict)
     opened: int = 0
     updated: int = 0
+    notifications: int = 0  # those the decisions would send (rules.intents.notify_kinds)
     listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
 
     def __post_init__(self) -> None:
@@ -61,12 +64,19 @@ class Replay:
                 before = self.states.get(current.account)
                 outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
                 self.events_applied += 1
-                self.states[current.account] = outcome.state
+                state = outcome.state
+                if outcome.decisions and not self.keep_timeline and state.escalation is not None:
+                    state = state.model_copy(update={"escalation": state.escalation.model_copy(
+                        update={"timeline": ()})})
+                    outcome = outcome._replace(state=state)
+                self.states[current.account] = state
                 self._forgotten(before, outcome.state)
                 self._record_hits(outcome.hits)
                 for decision in outcome.decisions:
                     if self.listener is not None:
                         self.listener(decision)
+                    was = before.escalation if before is not None and decision.action == "update" else None
+                    self.notifications += len(notify_kinds(was, decision.escalation))
                     if decision.action == "open":
                         self.opened += 1
                         if decision.escalation.owner:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from rules.config import RulesConfig
 from rules.models import Severity, Trigger
 from rules.state import TicketFacts
+from rules.triggers import kind_of
 
 
 def assess_severity(
@@ -19,8 +20,7 @@ def assess_severity(
     """
     candidates: list[tuple[Severity, str]] = []
     for trigger in triggers:
-        settings = getattr(cfg.triggers, trigger.kind)
-        candidates.append((settings.sev, f"{trigger.kind} trigger"))
+        candidates.append((kind_of(trigger.kind).settings(cfg).sev, f"{trigger.kind} trigger"))
     for facts in linked:
         if facts.severity is not None:
             candidates.append((facts.severity, f"{facts.key}: {facts.severity_reason}"))

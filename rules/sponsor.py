@@ -12,12 +12,7 @@ from datetime import datetime, timedelta
 from rules.config import RulesConfig
 from rules.models import Account, ExecSponsor, Trigger
 from rules.state import TicketFacts
-
-_IMMEDIATE_KINDS = {
-    "executive_flag": "a customer executive flagged the escalation",
-    "ceo_email": "a customer executive wrote to the CEO",
-    "social": "the customer may go public (social media)",
-}
+from rules.triggers import kind_of
 
 
 def assess_sponsor(
@@ -42,15 +37,10 @@ def assess_sponsor(
             linked_at[key] = min(linked_at.get(key, trigger.at), trigger.at)
     within = rules.within
     found: list[tuple[datetime, str]] = []
-    for trigger in triggers:
-        if trigger.kind in _IMMEDIATE_KINDS:
-            found.append((trigger.at, _IMMEDIATE_KINDS[trigger.kind]))
-        elif trigger.kind == "keyword":
-            legal = [w for w in trigger.words if w in cfg.triggers.keyword.legal_words]
-            if legal:
-                found.append((trigger.at, f"legal is involved (watched word {legal[0]!r})"))
-        elif trigger.kind == "repeat":
-            found.append((trigger.at + within, "the account escalated twice on the same issue"))
+    for trigger in triggers:  # each kind says whether its trigger requires the sponsor, and by when
+        due = kind_of(trigger.kind).sponsor(trigger, cfg)
+        if due is not None:
+            found.append(due)
     for facts in linked:
         link = max(linked_at.get(facts.key, opened), opened)
         if facts.exec_title:

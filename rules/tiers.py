@@ -9,6 +9,7 @@ from rules.config import RulesConfig
 from rules.directory import Directory
 from rules.models import Account, Role, Trigger
 from rules.state import TicketFacts
+from rules.triggers import kind_of
 
 
 def assess_tier(
@@ -23,7 +24,7 @@ def assess_tier(
     tiers = cfg.tiers
     candidates: list[tuple[int, str]] = [(1, "tier 1 by default")]
     for trigger in triggers:
-        candidates.append((getattr(cfg.triggers, trigger.kind).min_tier, f"{trigger.kind} trigger"))
+        candidates.append((kind_of(trigger.kind).settings(cfg).min_tier, f"{trigger.kind} trigger"))
     if account.arr > tiers.arr_tier3:
         candidates.append((3, f"ARR {account.arr:,.0f} exceeds {tiers.arr_tier3:,.0f}"))
     linked = list(linked)

@@ -99,6 +99,8 @@ class TrackingDocument(Frozen):
     closed_at: UtcDatetime | None
     concession_given: bool | None
     post_actions: tuple[PlanRow, ...]
+    plan_keys_known: bool = True
+    """False when the writer did not say which plan issues exist (the epic's first write)."""
     stakeholders_omitted: int = 0
     shortened: bool = False
     """Long texts were cut to fit Jira's limit (the Salesforce record has them whole)."""
@@ -190,6 +192,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
         post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
+        plan_keys_known=plan_keys is not None,
     )
 
 

@@ -37,7 +37,9 @@ from connectors.notify import NotifyEvent
 from connectors.salesforce import BATCH as SF_BATCH
 from rules.config import CalendarConfig
 from rules.intents import (
+    AddLabel,
     AddWatcher,
+    AssignIssue,
     Comment,
     CreateEpic,
     CreatePlanIssue,
@@ -169,11 +171,13 @@ class Executor:
             steps = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
             emails.update(s.owner for i in w.pending(CreatePlanIssue) if (s := steps.get(i.step)) and s.owner)
             emails.update(i.email for i in w.pending(AddWatcher))
-        known = self.store.jira_user_ids(emails)
+            emails.update(i.email for i in w.pending(AssignIssue) if i.email)  # a person's reassignment followed
+        # a person not found before is asked again (a mapping may have been added since doctor named them)
+        known = {e: a for e, a in self.store.jira_user_ids(emails).items() if a}
         missing = sorted(emails - set(known))
         found = self._each(self.pools.jira, missing, lambda e: (self.jira.account_id(e),), out)
         looked = {e: f[0] for e, f in zip(missing, found, strict=True) if f is not None}
-        self.store.save_jira_user_ids(looked)  # keep what was found: a retry must not redo it
+        self.store.save_jira_user_ids({e: a for e, a in looked.items() if a})  # keep what was found
         return {**known, **looked}
 
     # --- phase 1: visible -------------------------------------------------------------------
@@ -355,7 +359,7 @@ class Executor:
 
     def _details(self, works: list[Work], ids: dict[str, str | None], out: Outcome) -> None:
         todo = [w for w in works if w.index.get("epic") and not w.deferred and any(
-            w.pending(k) for k in (SetFields, Comment, AddWatcher, LinkTicket, Transition))]
+            w.pending(k) for k in (SetFields, Comment, AddWatcher, LinkTicket, Transition, AssignIssue, AddLabel))]
         for w, ok in zip(todo, self._each(self.pools.jira, todo, lambda w: self._detail(w, ids), out), strict=True):
             if ok is None:
                 w.failed = True
@@ -385,7 +389,22 @@ class Executor:
             target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
             moved = bool(target) and self.jira.transition(target, i.to)
             self._mark(w, {i.key: "moved" if moved else "no such transition"})
+        self._people(w, epic, ids)  # i12
         return True
+
+    def _people(self, w: Work, epic: str, ids: dict[str, str | None]) -> None:
+        """i12: follow a person's reassignment or dismissal (each idempotent: the same assignee
+        or label twice changes nothing)."""
+        for i in w.pending(AssignIssue):
+            target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
+            ident = ids.get(i.email) if i.email else None
+            if target and (ident or not i.email):
+                person = None if not ident else ({"accountId": ident} if self.shape.cloud else {"name": ident})
+                self.jira.update(target, {"assignee": person})
+            self._mark(w, {i.key: ident or ("unassigned" if not i.email else "no jira user")})
+        for i in w.pending(AddLabel):
+            self.jira.send("add label", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": i.label}]}})
+            self._mark(w, {i.key: "labelled"})
 
     def _due_dates(self, w: Work, intents: Iterable[SetFields]) -> None:
         plan = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}

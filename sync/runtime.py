@@ -197,7 +197,7 @@ class Runtime:
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
-                          self.clock(), dry_run=self.settings.dry_run)  # the go-live choice (sync/golive.py)
+                          self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # the go-live choice
         self._notify = notify
         self.poller.before_commit = gate.apply
         try:

@@ -1,15 +1,23 @@
-"""The shape every trigger kind shares (elastalert2's rule types, reduced to what we need)."""
+"""The shape every trigger kind shares (elastalert2's rule types, reduced to what we need).
+
+A kind is one class in one module of this package: how it detects (``detect``), and what its
+triggers do to an escalation (``sponsor``: whether and by when they require the executive
+sponsor; ``merge_into``/``adds_nothing``: whether a new trigger grows an existing one; severity
+and tier come from its config section). Nothing outside the class names the kind, so adding a
+kind is one new module plus its config model (see ``rules/triggers/__init__.py``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import ClassVar
 
 from rules.config import RulesConfig, TriggerConfig
 from rules.directory import Directory
 from rules.events import Event
-from rules.models import Trigger, TriggerKind
+from rules.models import Escalation, Trigger
 from rules.state import AccountState
 
 
@@ -37,12 +45,34 @@ class TriggerKindBase:
     those it has already acted on, which is what makes replays harmless.
     """
 
-    kind: ClassVar[TriggerKind]
+    kind: ClassVar[str]
+    order: ClassVar[int] = 50  # detection order; a kind reading what others found goes later
+    contact: ClassVar[bool] = True  # the customer reached out (``repeat`` counts these)
+    config_model: ClassVar[type[TriggerConfig] | None] = None  # a kind beside the built-in sections
 
     def settings(self, cfg: RulesConfig) -> TriggerConfig:
-        return getattr(cfg.triggers, self.kind)  # type: ignore[no-any-return]
+        """This kind's config section: a built-in field of ``triggers``, else an added kind's."""
+        built_in = getattr(cfg.triggers, self.kind, None)
+        if isinstance(built_in, TriggerConfig):
+            return built_in
+        return cfg.triggers.added[self.kind]
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context
     ) -> list[Trigger]:
         raise NotImplementedError
+
+    def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
+        """When this trigger makes the executive sponsor due, and why; None if it does not."""
+        del trigger, cfg
+        return None
+
+    def merge_into(self, existing: list[Trigger], trigger: Trigger) -> bool:
+        """Grow an existing trigger with a new one (in place); False to append it as its own."""
+        del existing, trigger
+        return False
+
+    def adds_nothing(self, trigger: Trigger, esc: Escalation) -> bool:
+        """The open escalation already holds all this trigger would add."""
+        del trigger, esc
+        return False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rules.config import ChannelTriggerConfig
+from datetime import datetime
+
+from rules.config import ChannelTriggerConfig, RulesConfig
 from rules.events import Event, TicketOpened
 from rules.models import Trigger
 from rules.state import AccountState
@@ -10,10 +12,20 @@ from rules.text import labels_in
 from rules.triggers.base import Context, TriggerKindBase
 
 
-class ExecutiveFlag(TriggerKindBase):
+class _Immediate(TriggerKindBase):
+    """Kinds whose trigger requires the executive sponsor at once (POLICY.md section 6)."""
+
+    because: str = ""
+
+    def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
+        return trigger.at, self.because
+
+
+class ExecutiveFlag(_Immediate):
     """A ticket labelled as an executive escalation, by the submitter or an agent."""
 
     kind = "executive_flag"
+    because = "a customer executive flagged the escalation"
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context
@@ -28,7 +40,7 @@ class ExecutiveFlag(TriggerKindBase):
                         at=event.at, tickets=(key,), reason=f"label {hit[0]} on {key}")]
 
 
-class _ChannelTrigger(TriggerKindBase):
+class _ChannelTrigger(_Immediate):
     what: str = ""
 
     def detect(
@@ -46,7 +58,7 @@ class CeoEmail(_ChannelTrigger):
     """A customer executive wrote to the vendor's CEO directly."""
 
     kind = "ceo_email"
-    what = "a customer executive wrote to the CEO"
+    what = because = "a customer executive wrote to the CEO"
 
 
 class Social(_ChannelTrigger):
@@ -54,3 +66,4 @@ class Social(_ChannelTrigger):
 
     kind = "social"
     what = "a social-media complaint"
+    because = "the customer may go public (social media)"

@@ -16,6 +16,7 @@ class HealthDrop(TriggerKindBase):
     """
 
     kind = "health_drop"
+    contact = False  # a score, not the customer reaching out
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rules.config import KeywordConfig
+from datetime import datetime
+
+from rules.config import KeywordConfig, RulesConfig
 from rules.events import CommentAdded, Event, TicketOpened
 from rules.models import Trigger
 from rules.state import AccountState
@@ -12,6 +14,11 @@ from rules.triggers.base import Context, TriggerKindBase
 
 class Keyword(TriggerKindBase):
     kind = "keyword"
+
+    def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
+        """A legal word (``legal_words``) requires the executive sponsor at once."""
+        legal = [w for w in trigger.words if w in cfg.triggers.keyword.legal_words]
+        return (trigger.at, f"legal is involved (watched word {legal[0]!r})") if legal else None
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context

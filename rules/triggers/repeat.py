@@ -7,23 +7,31 @@ joins the burst), nor is a second comment on a ticket already linked.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from rules.config import RulesConfig
 from rules.events import Event
 from rules.issues import same_issue
 from rules.models import Trigger
 from rules.state import AccountState, TicketFacts
+from rules.triggers import kind_of
 from rules.triggers.base import Context, TriggerKindBase
-
-_NOT_A_CONTACT = ("ticket_burst", "health_drop", "repeat")
 
 
 class Repeat(TriggerKindBase):
     kind = "repeat"
+    order = 100  # reads what every other kind found in the same event
+    contact = False
+
+    def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
+        """Escalating twice on the same issue requires the sponsor within ``exec_sponsor.within``."""
+        return trigger.at + cfg.exec_sponsor.within, "the account escalated twice on the same issue"
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context
     ) -> list[Trigger]:
         for trigger in found:
-            if trigger.kind in _NOT_A_CONTACT:
+            if not kind_of(trigger.kind).contact:
                 continue
             for key in trigger.tickets:
                 facts = state.tickets.get(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.events import Event, TicketOpened
 from rules.issues import grouped_with
-from rules.models import Trigger
+from rules.models import Escalation, Trigger
 from rules.state import AccountState
 from rules.triggers.base import Context, TriggerKindBase
 from rules.windows import Item, qualifying_span
@@ -12,6 +12,21 @@ from rules.windows import Item, qualifying_span
 
 class TicketBurst(TriggerKindBase):
     kind = "ticket_burst"
+    contact = False  # a burst is counted tickets, not the customer reaching out again
+
+    def merge_into(self, existing: list[Trigger], trigger: Trigger) -> bool:
+        """A burst on an issue already bursting grows that trigger instead of adding one."""
+        same = [i for i, o in enumerate(existing) if o.kind == self.kind and o.issue == trigger.issue]
+        if not same:
+            return False
+        old = existing[same[0]]
+        existing[same[0]] = old.model_copy(update={"tickets": tuple(dict.fromkeys(old.tickets + trigger.tickets))})
+        return True
+
+    def adds_nothing(self, trigger: Trigger, esc: Escalation) -> bool:
+        """The open escalation's burst on that issue already holds these tickets."""
+        return any(o.kind == self.kind and o.issue == trigger.issue and set(trigger.tickets) <= set(o.tickets)
+                   for o in esc.triggers)
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context

@@ -21,9 +21,6 @@ from rules.backtest import backtest, result_of, run_many
 from rules.compare import compare, pareto, summary
 from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
-from rules.escalation import Decision
-from rules.intents import notify_kinds
-from rules.models import Escalation
 from rules.sweep import combinations, overrides, parse_axis
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
@@ -52,21 +49,6 @@ def parse_now(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class Notifications:
-    """Counts the notifications the decisions of one replay would send (the live connector's
-    ``rules.intents.notify_kinds``, from each escalation before and after a decision)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last: dict[str, Escalation] = {}
-
-    def __call__(self, decision: Decision) -> None:
-        esc = decision.escalation
-        prev = None if decision.action == "open" else self.last.get(esc.id)
-        self.count += len(notify_kinds(prev, esc))
-        self.last[esc.id] = esc
-
-
 def _base_rules(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
@@ -79,11 +61,10 @@ def _base_rules(path: str | None) -> dict[str, Any]:
 def _replays(args: argparse.Namespace, cfgs: list[RulesConfig]) -> tuple[list[dict[str, Any]], list[int], Any]:
     now = parse_now(args.now) if args.now else None
     source = open_book(args.book, skip_bad=args.skip_bad)
-    counters = [Notifications() for _ in cfgs]
-    replays = run_many(source, cfgs, now, counters)
+    replays = run_many(source, cfgs, now)
     finish(source, args.book, args.skip_bad)
     _warn_skipped(args.book, source.skipped)
-    return [result_of(r) for r in replays], [c.count for c in counters], source
+    return [result_of(r) for r in replays], [r.notifications for r in replays], source
 
 
 def _warn_skipped(path: str, skipped: list[str]) -> None:

@@ -27,7 +27,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from rules.book import parse_book
-from rules.book_stream import BookSource, first_event_us, to_us
+from rules.book_stream import BookSource, compact_health, first_event_us, to_us
 from rules.errors import InputError, describe
 from rules.models import Account, BookEscalation, Comment, Ticket, User, UtcDatetime
 
@@ -138,8 +138,9 @@ def _source(now: Any, users: list[User], accounts: list[Account], tickets: _Tick
     except ValidationError:
         problems.add("", ["now: required key is missing" if now is None else f"now: not a time (got {now!r})"])
         raise InputError(problems.name, problems.lines) from None  # nothing can be replayed without it
-    return BookSource(now=at, users=tuple(users), accounts=tuple(accounts), tickets=tickets,
-                      escalations=tuple(escalations), skipped=problems.lines)
+    bare, health = compact_health(accounts)
+    return BookSource(now=at, users=tuple(users), accounts=bare, tickets=tickets,
+                      escalations=tuple(escalations), skipped=problems.lines, health=health)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -355,6 +356,7 @@ def open_book(path: str, skip_bad: bool = False) -> BookSource:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, [f"not UTF-8 text: {exc}"]) from exc
+    del raw  # the text is kept (tickets are decoded from it as the replay reaches them); the bytes not
     if fmt == "json":
         return _json_book(text, path, problems)
     try:

@@ -181,17 +181,27 @@ def open_private(path: str) -> IO[str]:
     return os.fdopen(fd, "w", encoding="utf-8")
 
 
-def standalone_runtime(settings: Any) -> Any:
-    """The connectors as the service builds them, for a read-only command run on its own: the
-    pacing of this one process is kept in memory, never in the service's Redis (which need not
-    be reachable from where an admin exports)."""
-    import fakeredis
+class _Unpaced:
+    """Stands in for the Redis limiter when no Redis is reachable: an export alone needs none."""
+
+    def wrap(self, session: Any) -> None:
+        del session
+
+
+def connectors(settings: Any) -> tuple[Any, Any]:
+    """The poller's Salesforce and Jira connectors, paced with the running service through Redis
+    when it is reachable (they share one rate budget), unpaced otherwise."""
+    import redis
 
     from sync.runtime import Runtime
 
     rt = Runtime(settings)
-    rt.__dict__["redis"] = fakeredis.FakeRedis()
-    return rt
+    try:
+        rt.redis.ping()
+    except (redis.RedisError, OSError):
+        log.info("Redis is not reachable: the export's calls are not paced with a running service")
+        rt.__dict__["limiters"] = {"jira": _Unpaced(), "salesforce": _Unpaced()}
+    return rt.salesforce, rt.jira
 
 
 def run(args: argparse.Namespace) -> int:
@@ -203,9 +213,9 @@ def run(args: argparse.Namespace) -> int:
         return report(InputError("--since", [f"not a duration: {args.since!r} ({exc})"]))
     fmt = args.format or ("json" if (args.out or "").endswith(".json") else "jsonl")
     settings = Settings()
-    rt = standalone_runtime(settings)
+    salesforce, jira = connectors(settings)
     now = datetime.now(UTC)
-    exporter = Exporter(rt.salesforce, rt.jira, support_jql=settings.jira_support_jql, since=now - period,
+    exporter = Exporter(salesforce, jira, support_jql=settings.jira_support_jql, since=now - period,
                         now=now, health_mode=settings.salesforce_health_history, progress=Progress(sys.stderr))
     print("warning: the book holds customer text (tickets, comments, contacts): keep it private"
           + (f"; {args.out} is created with mode 600" if args.out else ""), file=sys.stderr)

@@ -19,7 +19,7 @@ from rules.book import parse_book
 from rules.config import default_config
 from sandbox.server import Sandbox
 from sync.commands.book_files import open_book
-from sync.commands.export_book import Exporter, standalone_runtime, write_records
+from sync.commands.export_book import Exporter, connectors, write_records
 from sync.runtime import Runtime
 from sync.settings import Settings
 from tests.paths import EXAMPLES, ROOT
@@ -29,7 +29,7 @@ def settings_for(sb: Sandbox) -> Settings:
     env = sb.env()
     values = {k.lower(): v for k, v in env.items() if k.startswith(("SALESFORCE_", "JIRA_"))}
     values["requests_ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
-    values.update(jira_search_settle_seconds=0.0, http_timeout_seconds=10.0)
+    values.update(jira_search_settle_seconds=0.0, http_timeout_seconds=10.0, redis_url="redis://127.0.0.1:1/0")
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
@@ -40,9 +40,9 @@ def decided(result: dict) -> dict[str, tuple]:
 
 def export(sb: Sandbox, tmp_path, fmt: str, since: timedelta = timedelta(days=400)) -> str:
     settings = settings_for(sb)
-    rt = standalone_runtime(settings)
+    salesforce, jira = connectors(settings)
     now = datetime.now(UTC)
-    exporter = Exporter(rt.salesforce, rt.jira, support_jql=settings.jira_support_jql, since=now - since, now=now)
+    exporter = Exporter(salesforce, jira, support_jql=settings.jira_support_jql, since=now - since, now=now)
     buffer = io.StringIO()
     write_records(buffer, exporter.records(), fmt)
     path = tmp_path / f"export.{fmt}"

@@ -52,3 +52,14 @@ def test_every_sla_breach_is_counted(sandbox, redis_url):
     assert total(rt, "sla_breaches") == breaches
     rt.watch()  # nothing new: nothing counted again
     assert total(rt, "sla_breaches") == breaches
+
+
+def test_metrics_say_when_each_part_last_did_its_job(sandbox, redis_url):
+    from sync.liveness import mark_alive
+
+    rt = Runtime(settings_for(sandbox, redis_url))
+    rt.cycle()  # the poll's commit counts as its success
+    mark_alive(rt.redis, "beat", 1700000000.0)
+    got = {k: v for k, v in samples(rt).items() if k.startswith("escalation_sync_last_success_timestamp_seconds")}
+    assert got['escalation_sync_last_success_timestamp_seconds{part="beat"}'] == 1700000000.0
+    assert got['escalation_sync_last_success_timestamp_seconds{part="poll"}'] > 1700000000.0

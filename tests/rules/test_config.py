@@ -73,7 +73,8 @@ def test_durations_refuse_other_text(text):
 
 
 def test_published_schema_is_the_generated_one():
-    assert (ROOT / "rules" / "config.schema.json").read_text() == json_schema_text()
+    regenerate = "escalation-sync config-schema > rules/config.schema.json"
+    assert (ROOT / "rules" / "config.schema.json").read_text() == json_schema_text(), f"run: {regenerate}"
 
 
 def test_schema_accepts_the_defaults_and_a_partial_file_and_refuses_a_typo():

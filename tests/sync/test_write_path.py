@@ -90,7 +90,7 @@ def test_a_comment_whose_answer_was_lost_is_not_posted_twice(sandbox, runtime: R
 def test_a_notification_of_a_flush_that_failed_is_sent_by_the_next_once(sandbox, redis_url):
     """One Jira 500 on the bulk create after the decision is committed: the SEV-1 and SEV-2
     openings are still told, once each, by the flush that gets through (with the epic key)."""
-    # GO_LIVE=notify: this is about a failed flush, not about going live quietly (tests/golive/)
+    # go_live=notify: each history escalation told (the default, quiet, sends one digest: tests/golive)
     rt = Runtime(settings_for(sandbox, redis_url, notify_webhooks={"default": [HOOK]}, go_live="notify"))
     sandbox.faults.add(Fault("jira", status=500, count=1, path_contains="/issue/bulk"))
     with respx.mock(assert_all_called=False) as router:
