@@ -25,6 +25,7 @@ phase it belongs to (one method).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Work:
     done: dict[str, str]
     deferred: bool = False
     failed: bool = False
+    left: bool = False  # its details not started before the deadline: handed to the next flush
 
     @property
     def ext(self) -> str:
@@ -83,7 +85,7 @@ class Work:
 
     @property
     def complete(self) -> bool:
-        return not self.deferred and not self.failed and all(i.key in self.done for i in self.entry.intents)
+        return not (self.deferred or self.failed or self.left) and all(i.key in self.done for i in self.entry.intents)
 
 
 def priority(esc: Escalation) -> tuple[int, int, str]:
@@ -119,6 +121,7 @@ class Executor:
                  send: Callable[[NotifyEvent], bool], fields: Any):
         self.store, self.sf, self.jira, self.shape, self.pools = store, salesforce, jira, shape, pools
         self.settle, self.clock, self.calendar, self.send = settle_seconds, clock, calendar, send
+        self.deadline: float | None = None  # time.monotonic(): details not started by then wait
         self.f = fields  # sync.writes: the shapes of an epic, a plan issue, a record
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -365,7 +368,11 @@ class Executor:
                 w.failed = True
 
     def _detail(self, w: Work, ids: dict[str, str | None]) -> bool:
-        """One escalation's writes on its epic, in order, each recorded as it is done."""
+        """One escalation's writes on its epic, in order, each recorded as it is done. Past the
+        deadline an escalation not yet started is left for the next flush task (``w.left``)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            w.left = True
+            return True
         epic = w.index["epic"]
         fields = w.pending(SetFields)
         if any(i.step is None for i in fields):

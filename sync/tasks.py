@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -143,12 +144,19 @@ def flush(rt: Runtime) -> dict[str, Any]:
     pending = rt.writer.pending()
     if len(pending) > rt.settings.flush_batch:
         return {"written": 0, "deferred": 0, "handed_on": fan_out(rt, pending)}
-    written = rt.writer.flush(pending)
+    written = rt.writer.flush(pending, deadline=time.monotonic() + _budget(rt))
+    if written.left:
+        fan_out(rt, written.left)
     return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}
 
 
 @escalation_task("flush_batch", lock=None)
 def flush_batch(rt: Runtime, ids: list[str]) -> dict[str, Any]:
-    """Write these escalations (each claimed; ones another worker holds are skipped)."""
-    written = rt.writer.flush(ids)
-    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}
+    """Write these escalations (each claimed; ones another worker holds are skipped), for at most
+    half a poll interval: what is left goes to a new flush task, so a worker is never held long
+    by one batch (a poll or watch queued behind it waits at most that long)."""
+    written = rt.writer.flush(ids, deadline=time.monotonic() + _budget(rt))
+    if written.left:
+        fan_out(rt, written.left)
+    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy),
+            "handed_on": len(written.left)}

@@ -250,13 +250,13 @@ class Writer:
         # bulk creates, and each phase across all of them
         size = self.batch if hand_off is not None else max(self.batch, SOLO_BATCH)
         for start in range(0, len(order), size):
-            if deadline is not None and time.monotonic() > deadline:
+            if start and deadline is not None and time.monotonic() > deadline:  # the first batch always goes
                 summary.left.extend(order[start:])
                 break
-            self._batch(order[start:start + size], summary)
+            self._batch(order[start:start + size], summary, deadline)
         return summary
 
-    def _batch(self, ids: list[str], summary: FlushSummary) -> None:
+    def _batch(self, ids: list[str], summary: FlushSummary, deadline: float | None = None) -> None:
         token = secrets.token_hex(8)
         lease_ms = int(self.lease * 1000)
         claimed = self.store.claim(ids, token, lease_ms)
@@ -268,7 +268,9 @@ class Writer:
             done = self.store.done(entries)
             works = sorted((Work(e, self.store.index(x), done[x]) for x, e in entries.items()),
                            key=lambda w: priority(w.esc))
-            outcome = self.executor().run(works)
+            executor = self.executor()
+            executor.deadline = deadline
+            outcome = executor.run(works)
             summary.epics_created += outcome.epics_created
             summary.steps_created += outcome.steps_created
             summary.records_upserted += outcome.records_upserted
@@ -276,6 +278,8 @@ class Writer:
                 if not w.complete:
                     if w.deferred:
                         summary.deferred.append(w.ext)
+                    elif w.left:
+                        summary.left.append(w.ext)
                     continue
                 self.store.index_put(w.ext, w.index)
                 crashpoint("writes.before_finish")

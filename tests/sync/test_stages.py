@@ -13,7 +13,7 @@ from sandbox.faults import Fault
 from sync.runtime import Runtime
 from tests.paths import ROOT
 from tests.sync.conftest import settings_for
-from tests.sync.outcome import expected, landed
+from tests.sync.outcome import assert_matches_backtest, expected, landed
 
 
 def test_a_poll_and_a_watch_run_while_another_worker_is_still_flushing(sandbox, redis_url):
@@ -46,3 +46,14 @@ def test_the_beat_schedule_lives_in_the_state_dir_not_the_working_directory(tmp_
                          cwd=work, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == str(state / "celerybeat-schedule") and state.is_dir()
     assert list(work.iterdir()) == []
+
+
+def test_a_flush_past_its_deadline_leaves_the_details_to_the_next_and_repeats_nothing(sandbox, runtime):
+    runtime.poller.cycle()
+    first = runtime.writer.flush(deadline=time.monotonic() - 1)  # already late: visible first, the rest waits
+    assert first.left and first.written == 0
+    assert sorted(landed(sandbox)) == sorted(expected(sandbox))  # every epic and record exists already
+    assert sorted(runtime.store.outbox()) == sorted(first.left)
+    second = runtime.writer.flush()
+    assert second.written == len(first.left) and not second.left
+    assert_matches_backtest(sandbox, expected(sandbox))
