@@ -15,6 +15,7 @@ A bad record is an :class:`~rules.errors.InputError` naming it (``tickets[3].pri
 from __future__ import annotations
 
 import json
+import os
 import re
 from array import array
 from collections import defaultdict
@@ -208,11 +209,10 @@ KINDS = ("now", "user", "account", "health", "ticket", "comment", "escalation")
 def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
     """Pass one: the small records, and each ticket's offset; tickets are read again on demand."""
     offsets = array("q")
+    lengths = array("q")
     lines = array("q")
-
-    def read(i: int) -> Any:
-        handle.seek(offsets[i])
-        record = json.loads(handle.readline())
+    def read(i: int) -> Any:  # the store keeps the file open through this closure
+        record = json.loads(os.pread(handle.fileno(), lengths[i], offsets[i]))  # exactly the line
         record.pop("kind", None)
         return record
 
@@ -264,6 +264,7 @@ def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
                 escalations.append(escalation)
         elif tickets.note(record, where):
             offsets.append(here)
+            lengths.append(len(raw))
             lines.append(number)
     if health:
         accounts = _with_health(accounts, health, problems)

@@ -136,3 +136,11 @@ def test_sweep_specs():
     combos = combinations([("x.y", (1, 2)), ("x.z", (3,))])
     assert combos == [{"x.y": 1, "x.z": 3}, {"x.y": 2, "x.z": 3}]
     assert overrides(combos[0]) == {"x": {"y": 1, "z": 3}}
+
+
+def test_the_batch_size_changes_memory_not_results(tmp_path):
+    book = judged_book(tmp_path)
+    runs = [cli("backtest", book, "--sweep", "triggers.health_drop.points=25,35", "--sweep",
+                "triggers.ticket_burst.count=3,4", "--batch", n) for n in ("1", "3", "4")]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
