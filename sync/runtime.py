@@ -32,7 +32,6 @@ from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
 
-DECIDE_LOCK_SECONDS = 60.0  # renewed while held; deciding takes milliseconds to seconds
 DECIDE_WAIT_SECONDS = 120.0
 
 
@@ -122,7 +121,8 @@ class Runtime:
     def deciding(self) -> Iterator[None]:
         """Held while the poll or the watch decides and commits (not while either reads or
         writes): the two decide on the same escalations, so one waits for the other's commit."""
-        lock = RedisLock(self.redis, self.store.k.lock("decide"), timeout=DECIDE_LOCK_SECONDS)
+        # CYCLE_LOCK_SECONDS (renewed every third of it while held): a dead decider frees it within that
+        lock = RedisLock(self.redis, self.store.k.lock("decide"), timeout=self.settings.cycle_lock_seconds)
         deadline = time.monotonic() + DECIDE_WAIT_SECONDS
         while not lock.acquire():
             if time.monotonic() > deadline:
