@@ -244,7 +244,8 @@ class Executor:
         self._mark(w, done)
 
     def _epic_body(self, w: Work, ids: dict[str, str | None], *, links: bool) -> dict[str, Any]:
-        fields = self.f.epic_fields(w.esc, ids, description=epic_document(w.esc, cloud=self.shape.cloud))
+        document = epic_document(w.esc, cloud=self.shape.cloud, jira_url=self.shape.url)
+        fields = self.f.epic_fields(w.esc, ids, description=document)
         body: dict[str, Any] = {"fields": fields}
         tickets = [i.ticket for i in w.pending(LinkTicket)]
         if links and tickets:
@@ -290,7 +291,7 @@ class Executor:
 
         def send(item: tuple[Work, Notify]) -> bool:
             w, intent = item
-            if self.send(event_for(intent, w.esc, w.index.get("epic"))):
+            if self.send(event_for(intent, w.esc, w.index.get("epic"), w.index.get("record"))):
                 self._mark(w, {intent.key: "sent"})
                 return True
             return False  # a webhook failed: kept, the next flush sends it (dedup by key)
@@ -378,7 +379,7 @@ class Executor:
         if any(i.step is None for i in fields):
             steps = {s: v["key"] for s, v in (w.index.get("steps") or {}).items()}
             self.jira.edit(epic, self.f.epic_update(w.esc, description=epic_document(
-                w.esc, cloud=self.shape.cloud, plan_keys=steps or None),
+                w.esc, cloud=self.shape.cloud, plan_keys=steps or None, jira_url=self.shape.url),
                 priority=any(i.priority for i in fields if i.step is None)))
             self._mark(w, {i.key: "set" for i in fields if i.step is None})
         self._due_dates(w, [i for i in fields if i.step is not None])

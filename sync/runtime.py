@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -137,7 +138,8 @@ class Runtime:
     def writer(self) -> Writer:
         s = self.settings
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
-                          plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
+                          plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud,
+                          url=s.jira_url)
         return Writer(self.store, self.salesforce, self.jira, shape,
                       settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
@@ -145,6 +147,10 @@ class Runtime:
 
     def send(self, event: NotifyEvent) -> bool:
         """Carry out a Notify intent: True once every webhook has it (deduplicated by key)."""
+        owner = event.escalation.owner
+        if owner and event.owner_name is None:  # the message names the owner as people know them
+            names = {u.email: u.name for u in self.store.users() or []}
+            event = dataclasses.replace(event, owner_name=names.get(owner) or None)
         if self._notify is not None:
             self._notify(event)
             return True
@@ -189,7 +195,7 @@ class Runtime:
     def notifier(self) -> Notifier:
         s = self.settings
         return Notifier(s.notify_webhooks, sent=RedisSentStore(self.redis, namespace=self.store.k.ns),
-                        jira_url=s.jira_url)
+                        jira_url=s.jira_url, salesforce_url=s.salesforce_instance_url)
 
     def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
               hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[CycleSummary, FlushSummary]:

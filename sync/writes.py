@@ -60,6 +60,7 @@ class JiraShape:
     plan_type: str = "Task"
     link_type: str = "Relates"
     cloud: bool = True
+    url: str | None = None  # the site's base URL: the document's links to plan issues are absolute
 
 
 @dataclass
@@ -126,6 +127,7 @@ def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfi
         "Resolved_At__c": _iso(esc.resolved_at),
         "Closed_At__c": _iso(esc.closed_at),
         "Concession_Given__c": bool(esc.concession_given),
+        "SLA_Breached__c": bool(esc.breaches),
         "Resolution_Summary__c": esc.resolution_summary or None,
     }
     out.update(dismissal_fields(esc))  # i12: Dismissed_Trigger_Kinds__c
