@@ -34,7 +34,7 @@ worker_prefetch_multiplier = 1
 broker_connection_retry_on_startup = True
 
 task_time_limit = _s.task_time_limit_seconds
-task_soft_time_limit = task_time_limit - 60
+task_soft_time_limit = task_time_limit - min(60, task_time_limit // 5)  # never <= 0 for a short limit
 # A task whose worker died unacknowledged is redelivered once the visibility timeout passes: one
 # minute past the longest a task may run (the hard time limit), so never while it still runs and
 # within minutes (16 by default), not an hour, after a crash.

@@ -240,6 +240,7 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--out", help="also write the JSON here")
     a = p.parse_args()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     book = burst_book(a.tickets, a.accounts, a.inject)
     book_path = Path(tempfile.mkdtemp(prefix="burst-book-")) / "book.json"
     book_path.write_text(json.dumps(book))
@@ -247,7 +248,6 @@ def main() -> None:
     for n in a.workers:
         rows.append(run_one(book, book_path, n, a))
         print(table(rows[-1:]), file=sys.stderr, flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     result = {"tickets": a.tickets, "accounts": a.accounts, "latency_ms": a.latency_ms, "jira_limits": a.jira_limits,
               "commit": commit.stdout.strip(), "cpus": os.cpu_count(), "python": platform.python_version(),
               "runs": rows}

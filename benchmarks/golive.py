@@ -37,8 +37,10 @@ class Hooks(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
-            title = json.loads(body)["blocks"][0]["text"]["text"]
-        except (ValueError, KeyError, IndexError, TypeError):
+            payload = json.loads(body)
+            blocks = payload.get("blocks") or []  # Block Kit to Slack, text alone elsewhere
+            title = blocks[0]["text"]["text"] if blocks else str(payload.get("text", "")).split("\n")[0].strip("*")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             title = "?"
         Hooks.received.append(title)
         self.send_response(200)
@@ -51,7 +53,7 @@ class Hooks(BaseHTTPRequestHandler):
 
 def kind_of(title: str) -> str:
     for prefix, kind in (("New ", "new_escalation"), ("Escalation raised", "tier_rise"), ("SLA breach", "sla_breach"),
-                         ("Executive sponsor", "exec_sponsor"), ("Going live", "go_live_digest")):
+                         ("Executive sponsor", "exec_sponsor"), ("escalation-sync is live", "go_live_digest")):
         if title.startswith(prefix):
             return kind
     return "other"

@@ -28,6 +28,13 @@ SEVERITY_MEANING = {
 }
 
 
+def breach_text(doc: Any) -> str:
+    """The newest breaches, and how many there are in all (the record's timeline lists every one)."""
+    shown = "; ".join(f"{b.clock} was due {when(b.due)}" for b in doc.breaches)
+    more = doc.breaches_total - len(doc.breaches)
+    return f"{doc.breaches_total} in all, the latest: {shown}" if more > 0 else shown
+
+
 def when(value: datetime | None, empty: str = "-") -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else empty
 
@@ -107,16 +114,20 @@ def money(arr: float | None) -> str:
     return "not known to the connector" if arr is None else f"${arr:,.0f}"
 
 
-def _issue(key: str | None, jira_url: str | None) -> list[Inline | None]:
+PLAN_ISSUE_UNKNOWN = "see the epic's child issues"
+"""The plan-issue cell before the writer knows the keys (they are created right after the epic)."""
+
+
+def _issue(key: str | None, jira_url: str | None, known: bool = True) -> list[Inline | None]:
     if not key:
-        return ["not created yet"]
+        return ["not created yet" if known else PLAN_ISSUE_UNKNOWN]
     return [link(key, f"{jira_url.rstrip('/')}/browse/{key}" if jira_url else f"/browse/{key}")]
 
 
-def _plan_table(rows: Sequence[PlanRow], jira_url: str | None) -> Node:
+def _plan_table(rows: Sequence[PlanRow], jira_url: str | None, known: bool = True) -> Node:
     return table(["Step", "Action", "Owner", "Due", "Plan issue"], [
-        [str(r.number), r.action, r.owner or "unassigned", when(r.due, "once resolved"), _issue(r.key, jira_url)]
-        for r in rows])
+        [str(r.number), r.action, r.owner or "unassigned", when(r.due, "once resolved"),
+         _issue(r.key, jira_url, known)] for r in rows])
 
 
 def _header(doc: TrackingDocument) -> list[Node]:
@@ -124,8 +135,7 @@ def _header(doc: TrackingDocument) -> list[Node]:
     sponsor = doc.sponsor
     severity_panel = panel(SEVERITY_PANEL.get(sev, "info"), paragraph(
         strong(f"{sev}, tier {tier}"), f": {SEVERITY_MEANING.get(sev, sev)}."),
-        *([paragraph(strong("SLA breached: "), "; ".join(
-            f"{b.clock} was due {when(b.due)}" for b in doc.breaches))] if doc.breaches else []))
+        *([paragraph(strong("SLA breached: "), breach_text(doc))] if doc.breaches else []))
     if sponsor.required:
         sponsor_panel = panel("warning", paragraph(
             strong("Executive sponsor required"), f" by {when(sponsor.due)}",
@@ -172,7 +182,7 @@ def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
                    if doc.timeline else paragraph("Nothing recorded yet."))
     content += [heading("Root Cause"), paragraph(doc.root_cause or "Not identified yet.")]
     content.append(heading("Resolution Plan"))
-    content.append(_plan_table(doc.plan, jira_url) if doc.plan else paragraph("No plan yet."))
+    content.append(_plan_table(doc.plan, jira_url, doc.plan_keys_known) if doc.plan else paragraph("No plan yet."))
     content.append(heading("Customer Communication Log"))
     content += _omitted(doc.communications_omitted, "communications are", "see the linked tickets")
     content.append(table(["When", "Channel", "Author", "Summary"],
@@ -194,7 +204,7 @@ def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
     else:
         content.append(paragraph("Not resolved yet."))
     content.append(heading("Post-Escalation Actions"))
-    content.append(_plan_table(doc.post_actions, jira_url) if doc.post_actions
+    content.append(_plan_table(doc.post_actions, jira_url, doc.plan_keys_known) if doc.post_actions
                    else paragraph("The recovery plan (week 1 to month 6) is added once the escalation is resolved."))
     content += [{"type": "rule"}, paragraph(text(doc.ownership_note, {"type": "em"}))]
     return {"type": "doc", "version": 1, "content": content}

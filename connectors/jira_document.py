@@ -91,6 +91,7 @@ def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] 
         limit: the largest description to return, in characters as Jira counts them.
     """
     log = tuple(communications)
+    arr = esc.arr if arr is None else arr
 
     def build(timeline_keep: int | None, log_keep: int | None, text_limit: int | None) -> dict[str, Any] | str:
         doc = document_model(esc, plan_keys=plan_keys, arr=arr, communications=log, people=people,

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.errors import RetriableError
+
 log = logging.getLogger(__name__)
 SALESFORCE_FIELD = "Jira_Account_Id__c"
 
@@ -122,24 +124,35 @@ class People:
         self.problems: list[str] = []  # why a mapping source could not be read
 
     def mapping(self) -> dict[str, tuple[str, str]]:
-        """``e-mail -> (account id, source)`` from the explicit sources, read once."""
+        """``e-mail -> (account id, source)`` from the explicit sources, read once.
+
+        A field that is not there (not deployed, no access) is remembered as a problem and not
+        asked again; a transient failure (a 5xx, an expired session, the daily limit) leaves the
+        mapping unread, to be asked again by the next resolution, which meanwhile uses the file.
+        """
         with self._reading:
-            if self._mapping is None:
-                found: dict[str, tuple[str, str]] = {}
-                if self.salesforce_rows is not None:
-                    try:
-                        for row in self.salesforce_rows():
-                            email, ident = str(row.get("Email") or "").lower(), row.get(self.salesforce_field)
-                            if email and ident:
-                                found[email] = (str(ident).strip(), f"Salesforce User.{self.salesforce_field}")
-                    except Exception as exc:  # noqa: BLE001 - a missing field degrades to the search
-                        self.problems.append(f"Salesforce User.{self.salesforce_field} is not readable: {exc}")
-                        log.warning("jira people: %s", self.problems[-1])
-                if self.mapping_file:
-                    for email, ident in load_mapping_file(self.mapping_file).items():
-                        found[email] = (ident, f"mapping file {self.mapping_file}")
+            if self._mapping is not None:
+                return self._mapping
+            found: dict[str, tuple[str, str]] = {}
+            transient = False
+            if self.salesforce_rows is not None:
+                try:
+                    for row in self.salesforce_rows():
+                        email, ident = str(row.get("Email") or "").lower(), row.get(self.salesforce_field)
+                        if email and ident:
+                            found[email] = (str(ident).strip(), f"Salesforce User.{self.salesforce_field}")
+                except RetriableError as exc:
+                    transient = True
+                    log.warning("jira people: Salesforce User.%s not read this time: %s", self.salesforce_field, exc)
+                except Exception as exc:  # noqa: BLE001 - a missing field degrades to the search
+                    self.problems.append(f"Salesforce User.{self.salesforce_field} is not readable: {exc}")
+                    log.warning("jira people: %s", self.problems[-1])
+            if self.mapping_file:
+                for email, ident in load_mapping_file(self.mapping_file).items():
+                    found[email] = (ident, f"mapping file {self.mapping_file}")
+            if not transient:
                 self._mapping = found
-        return self._mapping
+            return found
 
     def resolve(self, email: str) -> Resolution:
         """Who ``email`` is in Jira (explicit mapping, then the user search)."""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from connectors.jira_adf import SEVERITY_MEANING
+from connectors.jira_adf import PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
 from rules.tracking import PlanRow, TrackingDocument
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
@@ -40,10 +40,11 @@ def panel(title: str, colour: str, body: str) -> list[str]:
     return [f"{{panel:title={esc(title)}|bgColor={colour}}}", body, "{panel}"]
 
 
-def _plan(rows: Sequence[PlanRow]) -> list[str]:
+def _plan(rows: Sequence[PlanRow], known: bool = True) -> list[str]:
+    missing = "not created yet" if known else esc(PLAN_ISSUE_UNKNOWN)
     return table(["Step", "Action", "Owner", "Due", "Plan issue"], [
         [str(r.number), esc(r.action), esc(r.owner or "unassigned"), when(r.due, "once resolved"),
-         f"[{r.key}]" if r.key else "not created yet"] for r in rows])
+         f"[{r.key}]" if r.key else missing] for r in rows])
 
 
 def render(doc: TrackingDocument) -> str:
@@ -57,7 +58,7 @@ def render(doc: TrackingDocument) -> str:
              ("Status", esc(doc.status)), ("Owner", esc(doc.owner or "unassigned")), ("Opened", when(doc.opened)),
              ("Target Resolution", when(doc.target_resolution, "not set"))]
     out += [f"||{label}|{value}|" for label, value in facts]
-    breaches = "; ".join(f"{b.clock} was due {when(b.due)}" for b in doc.breaches)
+    breaches = breach_text(doc) if doc.breaches else ""
     out += [""] + panel(f"Severity {sev}, tier {doc.tier}", PANEL_COLOUR.get(sev, "#DEEBFF"),
                         f"*{sev}*, tier {doc.tier}: {esc(SEVERITY_MEANING.get(sev, sev))}."
                         + (f" *SLA breached:* {esc(breaches)}." if breaches else ""))
@@ -81,7 +82,7 @@ def render(doc: TrackingDocument) -> str:
     out += table(["When", "Event"], [[when(e.at), esc(e.text)] for e in doc.timeline]) if doc.timeline \
         else ["Nothing recorded yet."]
     out += ["", "h2. Root Cause", esc(doc.root_cause or "Not identified yet."), "", "h2. Resolution Plan"]
-    out += _plan(doc.plan) if doc.plan else ["No plan yet."]
+    out += _plan(doc.plan, doc.plan_keys_known) if doc.plan else ["No plan yet."]
     out += ["", "h2. Customer Communication Log"]
     if doc.communications_omitted:
         out.append(f"_{doc.communications_omitted} earlier communications are not shown here to stay within "
@@ -105,7 +106,7 @@ def render(doc: TrackingDocument) -> str:
     else:
         out.append("Not resolved yet.")
     out += ["", "h2. Post-Escalation Actions"]
-    out += _plan(doc.post_actions) if doc.post_actions else [
+    out += _plan(doc.post_actions, doc.plan_keys_known) if doc.post_actions else [
         "The recovery plan (week 1 to month 6) is added once the escalation is resolved."]
     out += ["", "----", f"_{esc(doc.ownership_note)}_"]
     return "\n".join(out)

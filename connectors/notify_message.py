@@ -115,6 +115,7 @@ def slack_message(esc: Escalation, kind: str, reasons: Sequence[str] = (), *, ep
             {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": False}},
             {"type": "section", "text": {"type": "mrkdwn", "text": listed[:3000] or "none"}}]}
     owner = esc_text(owner_name or esc.owner or "nobody yet")
+    arr = esc.arr if arr is None else arr
     first, reason, nxt = lead(esc, kind, arr, owner), why(esc, kind, reasons), due_next(esc)
     lines = [f"*{esc_text(title(esc, kind))}*", first]
     if reason:

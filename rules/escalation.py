@@ -126,7 +126,7 @@ def escalate(
 
     esc = esc.model_copy(update={
         "triggers": triggers, "tickets": tickets, "tier": tier,
-        "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor,
+        "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor, "arr": account.arr,
     })
     esc = esc.model_copy(update={"plan": plan_for(esc, account.owner, cfg)})
     if prev is not None and esc == prev and not notes:

@@ -163,6 +163,34 @@ class Transition(Intent):
 
 
 @dataclass(frozen=True)
+class AssignIssue(Intent):
+    """i12: give the epic (``step`` None) or a plan issue to ``email`` ("" = unassigned): a
+    person reassigned the escalation (the record's owner, or the old owner's plan issues). ``id``
+    tells one reassignment from the next (the decision's key)."""
+
+    step: str | None = None
+    email: str = ""
+    id: str = ""
+    type: ClassVar[str] = "assign_issue"
+
+    @property
+    def key(self) -> str:
+        return f"{self.ext}:assign:{self.step or 'epic'}:{self.id}"
+
+
+@dataclass(frozen=True)
+class AddLabel(Intent):
+    """i12: add ``label`` to the epic (a dismissal made on the record shows on the epic too)."""
+
+    label: str = ""
+    type: ClassVar[str] = "add_label"
+
+    @property
+    def key(self) -> str:
+        return f"{self.ext}:label:{self.label}"
+
+
+@dataclass(frozen=True)
 class Notify(Intent):
     """Tell people (webhooks by route) about ``kind``; sent once the epic exists, so the message
     carries its key. ``id`` is the deduplication key of the notification itself."""
@@ -179,7 +207,8 @@ class Notify(Intent):
 
 
 _TYPES: dict[str, type[Intent]] = {t.type: t for t in (
-    CreateEpic, UpsertRecord, CreatePlanIssue, SetFields, AddWatcher, LinkTicket, Comment, Transition, Notify)}
+    CreateEpic, UpsertRecord, CreatePlanIssue, SetFields, AddWatcher, LinkTicket, Comment, Transition, Notify,
+    AssignIssue, AddLabel)}
 
 
 def from_dict(data: Mapping[str, Any]) -> Intent:

@@ -253,6 +253,8 @@ class Escalation(Frozen):
     concession_given: bool | None = None
     resolution_summary: str = ""
     recovery: tuple[PlanStep, ...] = ()
+    arr: float | None = None
+    """The account's ARR as last seen (shown in the tracking document and the notifications)."""
     # --- going live and people on the epic (rules.lifecycle.visible, rules.lifecycle.people) ---
     shown_at: UtcDatetime | None = Field(default=None, description="when its epic was created (first visible)")
     clocks_from: UtcDatetime | None = Field(

@@ -48,6 +48,10 @@ def step_title(step: str) -> str:
     return STEP_TITLES.get(step, step.replace("_", " ").capitalize())
 
 
+
+BREACHES_SHOWN = 5
+"""Breaches listed in the document (the newest); an SLA left unmet for months misses thousands."""
+
 class PlanRow(Frozen):
     number: int
     step: str
@@ -81,7 +85,8 @@ class TrackingDocument(Frozen):
     triggers: tuple[str, ...]
     tickets: tuple[str, ...]
     sponsor: ExecSponsor
-    breaches: tuple[Breach, ...]
+    breaches: tuple[Breach, ...]  # the newest BREACHES_SHOWN; the count of all in breaches_total
+    breaches_total: int
     timeline: tuple[TimelineEntry, ...]
     timeline_omitted: int
     root_cause: str | None
@@ -94,6 +99,8 @@ class TrackingDocument(Frozen):
     closed_at: UtcDatetime | None
     concession_given: bool | None
     post_actions: tuple[PlanRow, ...]
+    plan_keys_known: bool = True
+    """False when the writer did not say which plan issues exist (the epic's first write)."""
     stakeholders_omitted: int = 0
     shortened: bool = False
     """Long texts were cut to fit Jira's limit (the Salesforce record has them whole)."""
@@ -175,7 +182,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         severity=esc.severity.label, tier=esc.tier, status=esc.status, owner=esc.owner,
         opened=esc.opened, target_resolution=target, summary=cut(issue_summary(esc)),
         triggers=tuple(cut(trigger_line(t)) for t in esc.triggers), tickets=esc.tickets,
-        sponsor=sponsor, breaches=esc.breaches,
+        sponsor=sponsor, breaches=esc.breaches[-BREACHES_SHOWN:], breaches_total=len(esc.breaches),
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
         root_cause=cut(esc.root_cause) if esc.root_cause else None,
         plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
@@ -185,6 +192,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
         post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
+        plan_keys_known=plan_keys is not None,
     )
 
 

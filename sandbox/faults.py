@@ -176,10 +176,7 @@ class FaultBoard:
                     # a slow answer only: ``rate`` and ``count`` pick the calls it slows
                     if fault.rate < 1 and self._random.random() >= fault.rate:
                         continue
-                    if fault.count is not None:
-                        fault.count -= 1
-                        if fault.count <= 0:
-                            self._faults.remove(fault)
+                    self._spend(fault)
                 decision.delay_ms = max(decision.delay_ms, fault.delay_ms)
                 if fault.status is None or decision.status is not None:
                     continue
@@ -188,10 +185,7 @@ class FaultBoard:
                 decision.status = fault.status
                 decision.retry_after = fault.retry_after
                 decision.body = fault.body or self.jira_429_body
-                if fault.count is not None:
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self._faults.remove(fault)
+                self._spend(fault)
             window = self.windows.get(system)
             if window is not None and decision.status is None:
                 ok, remaining, left = window.take()

@@ -85,8 +85,9 @@ def reassign_epic(sb: Sandbox, key: str, to: str, by: str) -> None:
         iss, new, person = sb.site.issue(key), _user(sb, to), _user(sb, by)
         old = sb.site.users.get(iss.assignee) if iss.assignee else None
         change = {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
-                  "from": iss.assignee, "fromString": old.display_name if old else None,
-                  "to": new.account_id, "toString": new.display_name}
+                  "from": (old.account_id if sb.site.cloud else old.name) if old else None,
+                  "fromString": old.display_name if old else None,
+                  "to": new.account_id if sb.site.cloud else new.name, "toString": new.display_name}
         iss.assignee = new.account_id
         sb.site.touch(iss, [change], author=person.account_id)
 

@@ -173,6 +173,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
         _c("Stakeholders__c", "textarea", label="Stakeholders", length=LONG, filterable=False),
         _c("Plan__c", "textarea", label="Plan", length=LONG, filterable=False),
         _c("Concession_Given__c", "boolean", label="Concession Given", nillable=False),
+        _c("SLA_Breached__c", "boolean", label="SLA Breached", nillable=False),
         _c("Resolved_At__c", "datetime", label="Resolved At"),
         _c("Closed_At__c", "datetime", label="Closed At"),
         _c("Resolution_Summary__c", "textarea", label="Resolution Summary", length=LONG,

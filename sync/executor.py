@@ -25,6 +25,7 @@ phase it belongs to (one method).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ from connectors.notify import NotifyEvent
 from connectors.salesforce import BATCH as SF_BATCH
 from rules.config import CalendarConfig
 from rules.intents import (
+    AddLabel,
     AddWatcher,
+    AssignIssue,
     Comment,
     CreateEpic,
     CreatePlanIssue,
@@ -67,6 +70,7 @@ class Work:
     done: dict[str, str]
     deferred: bool = False
     failed: bool = False
+    left: bool = False  # its details not started before the deadline: handed to the next flush
 
     @property
     def ext(self) -> str:
@@ -81,7 +85,7 @@ class Work:
 
     @property
     def complete(self) -> bool:
-        return not self.deferred and not self.failed and all(i.key in self.done for i in self.entry.intents)
+        return not (self.deferred or self.failed or self.left) and all(i.key in self.done for i in self.entry.intents)
 
 
 def priority(esc: Escalation) -> tuple[int, int, str]:
@@ -117,6 +121,7 @@ class Executor:
                  send: Callable[[NotifyEvent], bool], fields: Any):
         self.store, self.sf, self.jira, self.shape, self.pools = store, salesforce, jira, shape, pools
         self.settle, self.clock, self.calendar, self.send = settle_seconds, clock, calendar, send
+        self.deadline: float | None = None  # time.monotonic(): details not started by then wait
         self.f = fields  # sync.writes: the shapes of an epic, a plan issue, a record
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -169,11 +174,13 @@ class Executor:
             steps = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
             emails.update(s.owner for i in w.pending(CreatePlanIssue) if (s := steps.get(i.step)) and s.owner)
             emails.update(i.email for i in w.pending(AddWatcher))
-        known = self.store.jira_user_ids(emails)
+            emails.update(i.email for i in w.pending(AssignIssue) if i.email)  # a person's reassignment followed
+        # a person not found before is asked again (a mapping may have been added since doctor named them)
+        known = {e: a for e, a in self.store.jira_user_ids(emails).items() if a}
         missing = sorted(emails - set(known))
         found = self._each(self.pools.jira, missing, lambda e: (self.jira.account_id(e),), out)
         looked = {e: f[0] for e, f in zip(missing, found, strict=True) if f is not None}
-        self.store.save_jira_user_ids(looked)  # keep what was found: a retry must not redo it
+        self.store.save_jira_user_ids({e: a for e, a in looked.items() if a})  # keep what was found
         return {**known, **looked}
 
     # --- phase 1: visible -------------------------------------------------------------------
@@ -237,7 +244,8 @@ class Executor:
         self._mark(w, done)
 
     def _epic_body(self, w: Work, ids: dict[str, str | None], *, links: bool) -> dict[str, Any]:
-        fields = self.f.epic_fields(w.esc, ids, description=epic_document(w.esc, cloud=self.shape.cloud))
+        document = epic_document(w.esc, cloud=self.shape.cloud, jira_url=self.shape.url)
+        fields = self.f.epic_fields(w.esc, ids, description=document)
         body: dict[str, Any] = {"fields": fields}
         tickets = [i.ticket for i in w.pending(LinkTicket)]
         if links and tickets:
@@ -283,7 +291,7 @@ class Executor:
 
         def send(item: tuple[Work, Notify]) -> bool:
             w, intent = item
-            if self.send(event_for(intent, w.esc, w.index.get("epic"))):
+            if self.send(event_for(intent, w.esc, w.index.get("epic"), w.index.get("record"))):
                 self._mark(w, {intent.key: "sent"})
                 return True
             return False  # a webhook failed: kept, the next flush sends it (dedup by key)
@@ -355,19 +363,23 @@ class Executor:
 
     def _details(self, works: list[Work], ids: dict[str, str | None], out: Outcome) -> None:
         todo = [w for w in works if w.index.get("epic") and not w.deferred and any(
-            w.pending(k) for k in (SetFields, Comment, AddWatcher, LinkTicket, Transition))]
+            w.pending(k) for k in (SetFields, Comment, AddWatcher, LinkTicket, Transition, AssignIssue, AddLabel))]
         for w, ok in zip(todo, self._each(self.pools.jira, todo, lambda w: self._detail(w, ids), out), strict=True):
             if ok is None:
                 w.failed = True
 
     def _detail(self, w: Work, ids: dict[str, str | None]) -> bool:
-        """One escalation's writes on its epic, in order, each recorded as it is done."""
+        """One escalation's writes on its epic, in order, each recorded as it is done. Past the
+        deadline an escalation not yet started is left for the next flush task (``w.left``)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            w.left = True
+            return True
         epic = w.index["epic"]
         fields = w.pending(SetFields)
         if any(i.step is None for i in fields):
             steps = {s: v["key"] for s, v in (w.index.get("steps") or {}).items()}
             self.jira.edit(epic, self.f.epic_update(w.esc, description=epic_document(
-                w.esc, cloud=self.shape.cloud, plan_keys=steps or None),
+                w.esc, cloud=self.shape.cloud, plan_keys=steps or None, jira_url=self.shape.url),
                 priority=any(i.priority for i in fields if i.step is None)))
             self._mark(w, {i.key: "set" for i in fields if i.step is None})
         self._due_dates(w, [i for i in fields if i.step is not None])
@@ -385,7 +397,22 @@ class Executor:
             target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
             moved = bool(target) and self.jira.transition(target, i.to)
             self._mark(w, {i.key: "moved" if moved else "no such transition"})
+        self._people(w, epic, ids)  # i12
         return True
+
+    def _people(self, w: Work, epic: str, ids: dict[str, str | None]) -> None:
+        """i12: follow a person's reassignment or dismissal (each idempotent: the same assignee
+        or label twice changes nothing)."""
+        for i in w.pending(AssignIssue):
+            target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
+            ident = ids.get(i.email) if i.email else None
+            if target and (ident or not i.email):
+                person = None if not ident else ({"accountId": ident} if self.shape.cloud else {"name": ident})
+                self.jira.update(target, {"assignee": person})
+            self._mark(w, {i.key: ident or ("unassigned" if not i.email else "no jira user")})
+        for i in w.pending(AddLabel):
+            self.jira.send("add label", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": i.label}]}})
+            self._mark(w, {i.key: "labelled"})
 
     def _due_dates(self, w: Work, intents: Iterable[SetFields]) -> None:
         plan = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}

@@ -6,12 +6,16 @@ module only reads and writes Redis):
 
 * the first cycle's start is recorded once under ``{ns}:golive`` (``at``); a restart finds it
   and is not a go-live, so nothing later counts as "found in history";
-* ``skip``: escalations found in history are taken out of the outbox and the watch before
-  anything is written (kept in the rules state, so their evidence does not open them again)
-  and listed under ``{ns}:golive:skipped`` (for ``status``) and in the log;
-* ``quiet``: their per-escalation notifications are dropped and one digest notification
-  (kind ``go_live_digest``) lists them;
+* ``skip``: escalations found in history are left out of the cycle's commit (outbox, the
+  watch's open set), kept in the rules state (so their evidence does not open them again), and
+  listed under ``{ns}:golive:skipped`` (for ``status``) and in the log;
+* ``quiet``: their ``Notify`` intents are dropped and one ``go_live_digest`` Notify intent,
+  listing them, rides on the most severe one (sent once its epic exists);
 * ``notify``: nothing changes.
+
+It works on the cycle's commit (:meth:`GoLiveGate.before_commit`, called by the poller just
+before it commits), so the treatment is durable with the decisions. A dry run executes no
+intent, so it notifies nobody and is never the go-live.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.notify import NotifyEvent
-from rules.intents import Notify, NotifyKind
-from rules.lifecycle.visible import GoLive, digest_lines, found_in_history, skipped_still, treatment
+from rules.config import RulesConfig
+from rules.intents import Notify, NotifyKind, intents_for, merge
+from rules.lifecycle.visible import GoLive, digest_lines, found_in_history, skipped_still
 from rules.models import Escalation
-from sync.state import CycleCommit, Store
+from sync.notifications import roles_for
+from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.golive")
 
@@ -70,94 +76,99 @@ def skipped(store: Store) -> dict[str, dict[str, Any]]:
 
 
 class GoLiveGate:
-    """One cycle's go-live treatment: what is held back before the flush, what is told after."""
+    """One cycle's go-live treatment, applied to what the cycle commits (its outbox entries and
+    their intents), so it is durable with the decisions: nothing to filter after a crash."""
 
-    def __init__(self, store: Store, choice: GoLive, poll: timedelta, now: datetime, dry_run: bool = False):
-        self.store, self.choice, self.poll, self.dry_run = store, choice, poll, dry_run
+    def __init__(self, store: Store, choice: GoLive, poll: timedelta, now: datetime, *,
+                 cfg: RulesConfig | None = None, dry_run: bool = False):
+        self.store, self.choice, self.poll, self.cfg, self.dry_run = store, choice, poll, cfg, dry_run
         self.at, self.first = begin_cycle(store, now, choice, dry_run)
         self.history: list[Escalation] = []
+        self.held: list[str] = []
 
     def is_history(self, esc: Escalation) -> bool:
         return found_in_history(esc.opened, self.at, self.poll)
 
-    def _history_of(self, made: Sequence[Any]) -> dict[str, Escalation]:
-        return {d.escalation.id: d.escalation for d in made
-                if d.action == "open" and self.is_history(d.escalation)}
-
-    def _skip(self, esc: Escalation) -> None:
-        self.store.r.hset(skipped_key(self.store), esc.id, json.dumps({
-            "account": esc.account, "account_name": esc.account_name, "severity": esc.severity.label,
-            "tier": esc.tier, "owner": esc.owner, "opened": esc.opened.isoformat(),
-            "triggers": sorted({t.kind for t in esc.triggers})}))
-        log.info("go-live skip: escalation %s of %s found in history (opened %s, %s, tier %s): not written",
-                 esc.id, esc.account_name, esc.opened.isoformat(), esc.severity.label, esc.tier)
-
-    def apply(self, commit: CycleCommit, made: Sequence[Any]) -> None:
-        """Inside the poll's commit (so a crash cannot let a storm through): ``skip`` takes the
-        escalations found in history out of the outbox; ``quiet`` drops their Notify intents and
-        adds one digest Notify intent to the most severe one's entry."""
-        opened = self._history_of(made)
-        self.history = [opened[x] for x in sorted(opened)]
-        if self.dry_run or self.choice == "notify":
-            return
+    def before_commit(self, commit: CycleCommit, made: Sequence[Any]) -> None:
+        """Adjust the cycle's commit (the poller calls this just before committing)."""
+        entries = commit.outbox
+        opened = {d.escalation.id for d in made if d.action == "open" and self.is_history(d.escalation)}
+        if self.first and not self.dry_run:  # decided by dry runs before, never written: history too
+            for ext, entry in self.store.outbox().items():
+                if ext not in entries and self.is_history(entry.escalation) and not self.store.index(ext):
+                    entries[ext] = entry
+                    opened.add(ext)
+        self.history = [entries[x].escalation for x in sorted(opened) if x in entries]
         if self.choice == "skip":
-            already = skipped(self.store)
-            for ext, entry in list(commit.outbox.items()):
-                esc = entry.escalation
-                if (ext in opened or ext in already) and skipped_still(esc, self.at, self.poll):
-                    del commit.outbox[ext]  # kept in the rules state: its evidence does not open it again
-                    self._skip(esc)
-            return
-        silenced = {e.id for e in self.history if not treatment(self.choice, True).notify}
-        for ext in silenced & set(commit.outbox):
-            entry = commit.outbox[ext]
-            entry.intents = [i for i in entry.intents if not isinstance(i, Notify)]
-        if self.history:
+            self._skip(commit, opened)
+        elif self.choice == "quiet" and self.history:
+            for esc in self.history:
+                entry = entries[esc.id]
+                entry.intents = [i for i in entry.intents if not isinstance(i, Notify)]
             lead = digest_lead(self.history)
-            entry = commit.outbox.get(lead.id)
-            if entry is not None:
-                entry.intents.append(digest_intent(self.history, self.at))
+            entries[lead.id].intents = merge(entries[lead.id].intents, [digest_intent(self.history, self.at)])
+
+    apply = before_commit  # the name the runtime and preview use
 
     def hold_back_pending(self, made: Sequence[Any]) -> list[str]:
-        """After the go-live commit, with ``skip``: escalations decided by dry runs before and
-        never written are history too: taken out of the outbox and the watch."""
-        if self.choice != "skip" or self.dry_run or not self.first:
-            return []
-        final = {d.escalation.id for d in made}
-        held = []
-        for ext, entry in self.store.outbox().items():
+        """What dry runs left in the outbox is handled inside :meth:`before_commit` already."""
+        return []
+
+    def _skip(self, commit: CycleCommit, opened: set[str]) -> None:
+        """History escalations stay in the rules state (their evidence fired once), out of the
+        outbox and the watch; one with evidence after go-live is written, from scratch."""
+        already = skipped(self.store)
+        for ext, entry in list(commit.outbox.items()):
             esc = entry.escalation
-            if ext in final or not self.is_history(esc) or self.store.index(ext).get("record"):
+            if ext not in opened and ext not in already:
                 continue
-            self.store.finish(ext, entry.version)
-            self.store.r.srem(self.store.k.open, ext)
-            self._skip(esc)
-            held.append(ext)
-        return held
+            if skipped_still(esc, self.at, self.poll):
+                del commit.outbox[ext]
+                self.store.r.hdel(self.store.k.outbox, ext)  # a dry run's leftover, if any
+                self.store.r.hdel(self.store.k.escalations, ext)
+                self.store.r.srem(self.store.k.open, ext)
+                self.store.r.hset(skipped_key(self.store), ext, json.dumps(summary_of(esc)))
+                self.held.append(ext)
+                log.info("go-live skip: escalation %s of %s found in history (opened %s, %s, tier %s): "
+                         "not written", ext, esc.account_name, esc.opened.isoformat(), esc.severity.label, esc.tier)
+            elif ext in already:  # new evidence after go-live: judged as new, so written whole
+                roles = roles_for(esc, self.cfg) if self.cfg is not None else ()
+                commit.outbox[ext] = OutboxEntry(esc, entry.reasons, intents=intents_for(
+                    None, esc, reasons=entry.reasons, roles=roles))
+                self.store.r.hdel(skipped_key(self.store), ext)
+
+
+def summary_of(esc: Escalation) -> dict[str, Any]:
+    return {"account": esc.account, "account_name": esc.account_name, "severity": esc.severity.label,
+            "tier": esc.tier, "owner": esc.owner, "opened": esc.opened.isoformat(),
+            "triggers": sorted({t.kind for t in esc.triggers})}
 
 
 def digest_lead(history: Sequence[Escalation]) -> Escalation:
-    """The most severe escalation found in history: the digest travels with its outbox entry."""
-    return sorted(history, key=lambda e: (int(e.severity), -e.tier, e.account_name))[0]
+    """The escalation the digest rides on (the most severe: it is sent once its epic exists)."""
+    return sorted(history, key=lambda e: (int(e.severity), -e.tier, e.account_name, e.id))[0]
+
+
+def digest_lines_for(history: Sequence[Escalation], at: datetime) -> tuple[str, ...]:
+    return (f"Going live ({at:%Y-%m-%d %H:%M}Z): {len(history)} escalation(s) found in history, "
+            "opened quietly (records and epics written, no notification each):", *digest_lines(history))
+
+
+def digest_key(history: Sequence[Escalation], at: datetime) -> str:
+    digest = hashlib.sha1("|".join(sorted(e.id for e in history)).encode()).hexdigest()[:12]
+    return f"go-live-digest|{at:%Y%m%dT%H%M%SZ}|{digest}"
 
 
 def digest_intent(history: Sequence[Escalation], at: datetime) -> Notify:
-    """One Notify intent listing every escalation found in history (sent once, by its key)."""
-    lines = (f"Going live ({at:%Y-%m-%d %H:%M}Z): {len(history)} escalation(s) found in history, "
-             "opened quietly (records and epics written, no notification each):", *digest_lines(history))
-    digest = hashlib.sha1("|".join(sorted(e.id for e in history)).encode()).hexdigest()[:12]
-    return Notify(digest_lead(history).id, kind=NotifyKind.GO_LIVE_DIGEST,
-                  id=f"go-live-digest|{at:%Y%m%dT%H%M%SZ}|{digest}", reasons=tuple(lines))
+    """The one ``go_live_digest`` notification, as an intent of the lead escalation."""
+    return Notify(digest_lead(history).id, kind=NotifyKind.GO_LIVE_DIGEST, id=digest_key(history, at),
+                  reasons=digest_lines_for(history, at), roles=())
 
 
 def digest_event(history: Sequence[Escalation], at: datetime) -> NotifyEvent:
-    """One notification listing every escalation found in history (the most severe one leads)."""
-    lead = sorted(history, key=lambda e: (int(e.severity), -e.tier, e.account_name))[0]
-    lines = (f"Going live ({at:%Y-%m-%d %H:%M}Z): {len(history)} escalation(s) found in history, "
-             "opened quietly (records and epics written, no notification each):", *digest_lines(history))
-    digest = hashlib.sha1("|".join(sorted(e.id for e in history)).encode()).hexdigest()[:12]
-    return NotifyEvent("go_live_digest", lead, reasons=lines, roles=(), epic_key=None,  # type: ignore[arg-type]
-                       key=f"go-live-digest|{at:%Y%m%dT%H%M%SZ}|{digest}")
+    """The digest as the notification it becomes (what the executor sends for the intent)."""
+    return NotifyEvent("go_live_digest", digest_lead(history), reasons=digest_lines_for(history, at), roles=(),
+                       epic_key=None, key=digest_key(history, at))
 
 
 def go_live_status(store: Store) -> dict[str, Any]:

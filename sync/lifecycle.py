@@ -30,7 +30,7 @@ from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
-from rules.intents import lifecycle_intents, merge
+from rules.intents import Intent, lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -89,6 +89,8 @@ class Lifecycle(PeopleOnTheEpic):
         self._created: dict[str, datetime] = {}
         self.dismiss_resolutions, self.dismiss_labels = dismiss
         self._me: set[str] | None = None
+        self._tried: set[str] = set()  # vendor e-mails already looked up in Jira (sync.people)
+        self._writes: dict[str, list[Intent]] = {}  # writes following people, committed with the pass
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -122,7 +124,7 @@ class Lifecycle(PeopleOnTheEpic):
             if step is None and f.get("created"):
                 self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
             if step is None:
-                changes = self._people_changes(issue, ext, known, marks)
+                changes = self._people_changes(issue, ext, known, marks, people)
                 out.extend(changes)
                 if any(a.kind == "dismiss" for a in changes):
                     marks[f"{issue['key']}:status"] = str((f.get("status") or {}).get("name") or "")
@@ -163,6 +165,7 @@ class Lifecycle(PeopleOnTheEpic):
 
     def run(self, directory: Directory) -> WatchSummary:
         now = self.clock()
+        self._writes = {}
         summary = WatchSummary()
         commit = CycleCommit()
         ctx = Context(cfg=self.cfg, directory=directory)
@@ -291,7 +294,7 @@ class Lifecycle(PeopleOnTheEpic):
                     load[esc.owner] += 1
             states[account] = state
             commit.states[account] = state
-            # "shown" is bookkeeping: on the epic's timeline, never a comment (watchers get an e-mail per comment)
+            # "shown" is bookkeeping: on the epic's timeline (its description), never told as a reason
             reasons = [r for d in decisions if d.escalation.id == ext and d.action != "shown" for r in d.reasons]
             intents, prev = [], old
             for d in decisions:  # in order: each decision's writes from the escalation before it
@@ -300,16 +303,24 @@ class Lifecycle(PeopleOnTheEpic):
                     intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=None if shown else d.comment,
                                                  reasons=() if shown else d.reasons,
                                                  roles=roles_for(d.escalation, self.cfg))
+                    if d.action == "reassign":
+                        intents += self._plan_owners(prev, d.escalation, d.key)
                     prev = d.escalation
+            intents += self._writes.pop(ext, [])
             entry = pending.get(ext)
             commit.outbox[ext] = (entry.merged(esc, reasons, intents) if entry
                                   else OutboxEntry(esc, reasons, intents=merge([], intents)))
+        lone = {x: w for x, w in self._writes.items() if x in after}  # writes with no decision (a record's status)
+        for ext, entry in self.store.outbox_entries(lone).items():
+            commit.outbox[ext] = entry.merged(after[ext], [], lone.pop(ext))
+        for ext, writes in lone.items():
+            commit.outbox[ext] = OutboxEntry(after[ext], [], intents=merge([], writes))
+        self._writes = {}
         commit.load.update(load)
         commit.stats.update(lifecycle_decisions=len(decisions))
         commit.metrics.update(decision_counts(decisions))
         self.store.commit(commit)
         self._count_dismissals([d for d in decisions if d.action == "dismiss"])
-        self._follow_plan_owners(before, after, [d for d in decisions if d.action == "reassign"])
         waiting = [x for x in changed if after[x].resolved_at and after[x].recovery
                    and not any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]
         checked = [x for x in changed if any(e.text.startswith(HEALTH_MARK) for e in after[x].timeline)]

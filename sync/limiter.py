@@ -81,20 +81,40 @@ class Limiter:
         self.sleep, self.clock = sleep, clock
         self.throttled = 0  # 429s seen by this process (benchmarks, logs)
         self._lock = threading.Lock()
+        self._local: dict[str, float] = {}  # scope -> until (clock): pauses also kept in process
+        self._warned = False
 
     def _key(self, scope: str) -> str:
         return f"{self.ns}:backoff:{self.system}:{scope}"
 
-    def pause_left(self, method: str, url: str) -> float:
-        """Seconds until every pause covering this call has ended (0: none)."""
+    def _scopes(self, method: str, url: str) -> list[str]:
         scopes = ["all", f"endpoint:{endpoint(method, url)}"]
         issue = issue_of(url)
         if issue:
             scopes.append(f"issue:{issue}")
-        p = self.r.pipeline(transaction=False)
-        for scope in scopes:
-            p.pttl(self._key(scope))
-        return max([ms for ms in p.execute() if ms and ms > 0] or [0]) / 1000
+        return scopes
+
+    def _unshared(self, exc: redis.RedisError) -> None:
+        """Without Redis (export-book runs without it, an outage) the limiter fails open: this
+        process still obeys its own 429s, it only stops sharing them and the pacing."""
+        if not self._warned:
+            self._warned = True
+            log.warning("rate limiter: Redis unreachable (%s); pacing this process alone", type(exc).__name__)
+
+    def pause_left(self, method: str, url: str) -> float:
+        """Seconds until every pause covering this call has ended (0: none)."""
+        scopes = self._scopes(method, url)
+        now = self.clock()
+        local = max([self._local.get(s, 0) - now for s in scopes] + [0])
+        try:
+            p = self.r.pipeline(transaction=False)
+            for scope in scopes:
+                p.pttl(self._key(scope))
+            shared = max([ms for ms in p.execute() if ms and ms > 0] or [0]) / 1000
+        except redis.RedisError as exc:
+            self._unshared(exc)
+            shared = 0
+        return max(local, shared)
 
     def before(self, method: str, url: str) -> None:
         """Block until this call may start: pauses over, and within the shared rate."""
@@ -110,11 +130,15 @@ class Limiter:
             budgets = [(f"{self.ns}:rate:{self.system}:{second}", self.rate),
                        (f"{self.ns}:rate:{self.system}:{endpoint(method, url)}:{second}", self.endpoint_rate)]
             budgets = [(k, limit) for k, limit in budgets if limit > 0]
-            p = self.r.pipeline(transaction=True)
-            for key, _ in budgets:
-                p.incr(key)
-                p.expire(key, 2)
-            used = p.execute()[::2]
+            try:
+                p = self.r.pipeline(transaction=True)
+                for key, _ in budgets:
+                    p.incr(key)
+                    p.expire(key, 2)
+                used = p.execute()[::2]
+            except redis.RedisError as exc:
+                self._unshared(exc)
+                return
             if all(n <= limit for n, (_, limit) in zip(used, budgets, strict=True)):
                 return
             self.sleep(max(second + 1 - now, 0.001))
@@ -127,11 +151,14 @@ class Limiter:
         with self._lock:
             self.throttled += 1
         if wait > 0:
+            self._local[scope] = max(self._local.get(scope, 0), self.clock() + wait)
             key = self._key(scope)
-            # never shorten a longer pause another worker already set
-            current = self.r.pttl(key)
-            if current is None or current < wait * 1000:
-                self.r.set(key, "1", px=max(int(wait * 1000), 1))
+            try:  # never shorten a longer pause another worker already set
+                current = self.r.pttl(key)
+                if current is None or current < wait * 1000:
+                    self.r.set(key, "1", px=max(int(wait * 1000), 1))
+            except redis.RedisError as exc:
+                self._unshared(exc)
         log.info("%s answered 429 (%s): pausing %s for %.1f s", self.system,
                  (headers or {}).get("RateLimit-Reason") or "no reason", scope, wait)
         return wait

@@ -14,9 +14,11 @@ one missed beat is normal (a long cycle, a retry), three are not.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -37,8 +39,24 @@ def mark_alive(client: redis.Redis, part: str, at: float | None = None, keys: Ke
 
 
 def read_alive(client: redis.Redis, keys: Keys | None = None) -> dict[str, float]:
-    """Part -> epoch of its last stamp."""
-    return {k.decode(): float(v) for k, v in client.hgetall((keys or Keys()).alive).items()}
+    """Part -> epoch of its last success.
+
+    A poll succeeded when its decisions and cursors were committed (the pipeline records that cycle
+    in ``{ns}:cycle``), even if writing them failed afterwards (then the flush is what goes stale,
+    and the poll task that raised never stamped): polling and writing are told apart.
+    """
+    k = keys or Keys()
+    p = client.pipeline(transaction=False)
+    p.hgetall(k.alive)
+    p.hget(k.cycle, "poll")
+    raw, cycle = p.execute()
+    out = {name.decode(): float(v) for name, v in raw.items()}
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        info = json.loads(cycle) if cycle else {}
+        if info.get("finished") and not info.get("error"):
+            committed = datetime.fromisoformat(info["finished"]).timestamp()
+            out["poll"] = max(out.get("poll", 0.0), committed)
+    return out
 
 
 def intervals_from_env() -> dict[str, float]:

@@ -24,7 +24,9 @@ def roles_for(esc: Escalation, cfg: RulesConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*first, *roles]))
 
 
-def event_for(intent: Notify, esc: Escalation, epic_key: str | None) -> NotifyEvent:
-    """The notification of a ``Notify`` intent, about the escalation as last decided."""
+def event_for(intent: Notify, esc: Escalation, epic_key: str | None,
+              record_id: str | None = None) -> NotifyEvent:
+    """The notification of a ``Notify`` intent, about the escalation as last decided; the
+    record exists by then (phase 1 writes it right after the epic), so the message links both."""
     return NotifyEvent(intent.kind.value, esc, reasons=intent.reasons, roles=intent.roles,  # type: ignore[arg-type]
-                       epic_key=epic_key, key=intent.id)
+                       epic_key=epic_key, key=intent.id, arr=esc.arr, record_id=record_id)

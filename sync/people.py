@@ -7,8 +7,8 @@ status), and carries out the writes following them needs: the epic's assignee af
 owner edit, the old owner's open plan issues after a reassignment, a transition or a label after
 a record status edit, the dismissal counters. :mod:`rules.lifecycle.people` decides.
 
-i11core: the Jira writes here are outside the outbox (each idempotent: setting the same assignee,
-status or label twice changes nothing); on the new write path they become intents.
+The writes are intents (:mod:`rules.intents`: ``AssignIssue``, ``AddLabel``, ``Transition``),
+committed with the pass's decisions and carried out by the executor like any other.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connectors.jira_people import known_people, person_of
+from connectors.jira_people import people_for, person_of, user_id
 from connectors.jira_tickets import jira_time
 from connectors.salesforce import sf_datetime
 from rules.config import RulesConfig
+from rules.intents import AddLabel, AssignIssue, Intent, Transition
 from rules.lifecycle import EpicFields, LifecycleDecision
 from rules.lifecycle.people import dismiss, dismissed_kinds, is_dismissal, moved_steps, reassigned
 from rules.models import Escalation
@@ -62,6 +63,8 @@ class PeopleOnTheEpic:
     dismiss_resolutions: tuple[str, ...]
     dismiss_labels: tuple[str, ...]
     _me: set[str] | None
+    _tried: set[str]
+    _writes: dict[str, list[Intent]]
 
     def _identity(self) -> set[str]:
         """The connector's own Jira user (changes it made are not a person's)."""
@@ -70,17 +73,35 @@ class PeopleOnTheEpic:
             self._me = {str(me.get(k)).lower() for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
         return self._me
 
-    def _person(self, user: dict[str, Any] | None) -> str | None:
-        """A Jira user as the rules name people: the e-mail the connector resolved the account id
-        for (``connectors.jira_people.person_of``: the one comparison), else the account id."""
-        if not user:
-            return None
-        raw = self.store.r.hgetall(self.store.k.jira_users)
-        found = person_of(user, known_people({k.decode(): (v.decode() or None) for k, v in raw.items()}))
-        return found or str(user.get("accountId") or user.get("name") or "") or None
+    def _person(self, user: Any, known: dict[str, str]) -> str | None:
+        """A Jira user as the rules name people (i15's :func:`connectors.jira_people.person_of`:
+        the account id decides); an account the connector never resolved is looked for among the
+        vendor's users, and failing that named by its id (so the timeline still says who)."""
+        found = person_of(user, known)
+        if found or not isinstance(user, dict):
+            return found
+        ident = user_id(user)
+        return (self._email_of(ident, known) or ident) if ident else None
+
+    def _email_of(self, ident: str, known: dict[str, str]) -> str | None:
+        """The vendor user (Salesforce) behind a Jira account id nobody resolved yet: a user
+        search per unresolved vendor user, once each (cached), only when a person was named."""
+        people = people_for(self.jira)
+        for user in self.store.users() or []:
+            email = user.email.lower()
+            if email in known.values() or email in self._tried:
+                continue
+            self._tried.add(email)
+            found = people.account_id(email)
+            self.store.save_jira_user_ids({email: found})
+            if found:
+                known[found] = email
+            if found == ident:
+                return email
+        return None
 
     def _people_changes(self, issue: dict[str, Any], ext: str, known: dict[str, str],
-                marks: dict[str, str]) -> list[Activity]:
+                        marks: dict[str, str], people: dict[str, str]) -> list[Activity]:
         """What people (not the connector) changed on an epic, from its changelog, each once."""
         f = issue.get("fields") or {}
         out: list[Activity] = []
@@ -95,15 +116,19 @@ class PeopleOnTheEpic:
             if {str(author.get(k)).lower() for k in ("accountId", "name", "emailAddress") if author.get(k)} \
                     & self._identity():
                 continue
-            at, by = jira_time(h["created"]), self._person(author)
+            at, by = jira_time(h["created"]), self._person(author, people)
             for item in h.get("items") or []:
                 name = item.get("field")
-                if name == "assignee":
+                if name == "assignee":  # the value the person set (the field may have moved since)
+                    current = f.get("assignee") or {}
+                    to = item.get("to")
+                    user = current if to and user_id(current) == to else (
+                        {"accountId": to} if to and self.jira.cloud else {"name": to} if to else None)
                     out.append(Activity(at=at, ext=ext, kind="assignee", by=by,
-                                        value=self._person(f.get("assignee"))))
+                                        value=self._person(user, people) if user else None))
                 elif name == "priority":
                     out.append(Activity(at=at, ext=ext, kind="priority", by=by,
-                                        value=(f.get("priority") or {}).get("name") or item.get("toString")))
+                                        value=item.get("toString") or (f.get("priority") or {}).get("name")))
                 elif name in ("resolution", "labels") and is_dismissal(
                         resolution, labels, resolutions=self.dismiss_resolutions, dismiss_labels=self.dismiss_labels):
                     how = (f"resolution {resolution!r}" if resolution in self.dismiss_resolutions
@@ -154,7 +179,7 @@ class PeopleOnTheEpic:
                 if moved is not None:
                     escalations[ext] = esc = moved.escalation
                     out.append(moved)
-                    self._assign_epic(ext, owner)
+                    self._want(ext, AssignIssue(ext, step=None, email=owner or "", id=moved.key))
             status = row.get("Status__c")
             if status and status != esc.status:
                 if status == "Dismissed":
@@ -162,46 +187,24 @@ class PeopleOnTheEpic:
                     if gone is not None:
                         escalations[ext] = gone.escalation
                         out.append(gone)
-                        self._label_epic(ext, self.dismiss_labels[0] if self.dismiss_labels else None)
+                        if self.dismiss_labels:
+                            self._want(ext, AddLabel(ext, label=self.dismiss_labels[0]))
                 else:
                     self._move_epic(ext, status, ctx)
         return out
 
-    def _epic_key(self, ext: str) -> str | None:
-        return self.store.index(ext).get("epic")
-
-    def _assign_epic(self, ext: str, owner: str | None) -> None:
-        """The epic's assignee follows a record owner a person set (a write outside the outbox)."""
-        epic = self._epic_key(ext)
-        if not epic:
-            return
-        ident = self.store.jira_user_ids([owner]).get(owner) if owner else None
-        if owner and not ident:
-            ident = self.jira.account_id(owner)
-            self.store.save_jira_user_ids({owner: ident})
-        self.jira.update(epic, {"assignee": None if not ident else (
-            {"accountId": ident} if self.jira.cloud else {"name": ident})})
-
-    def _label_epic(self, ext: str, label: str | None) -> None:
-        epic = self._epic_key(ext)
-        if epic and label:
-            self.jira.send("label epic", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": label}]}})
+    def _want(self, ext: str, intent: Intent) -> None:
+        """A write following a person, committed with this pass's decisions (an intent)."""
+        self._writes.setdefault(ext, []).append(intent)
 
     def _move_epic(self, ext: str, record_status: str, ctx: Context) -> None:
-        """Transition the epic to a Jira status that maps to the record status a person set."""
-        epic = self._epic_key(ext)
+        """Move the epic to a Jira status meaning the record status a person set (the next read
+        of the epic brings the record along, so both agree)."""
         wanted = [name for name, status in ctx.cfg.status.epic_to_record.items() if status == record_status]
-        if not epic or not wanted:
-            return
-        moves = self.jira.call("transitions", lambda: self.jira.client.transitions(epic))
-        for name in wanted:
-            move = next((t for t in moves if str((t.get("to") or {}).get("name", "")).lower() == name.lower()), None)
-            if move is not None:
-                self.jira.call("transition", lambda m=move: self.jira.client.transition_issue(epic, m["id"]))
-                log.info("epic %s moved to %s: the record's status was set to %s by a person", epic, name,
-                         record_status)
-                return
-        log.warning("epic %s: no transition to a status meaning %s (%s)", epic, record_status, ", ".join(wanted))
+        if wanted:
+            self._want(ext, Transition(ext, step=None, to=wanted[0]))
+            log.info("escalation %s: the record's status was set to %s by a person: the epic moves to %s",
+                     ext, record_status, wanted[0])
 
     def _count_dismissals(self, dismissed: list[LifecycleDecision]) -> None:
         """Every trigger kind that fired counts one dismissal (Redis counters, the metric)."""
@@ -215,24 +218,14 @@ class PeopleOnTheEpic:
             pipe.execute()
             incr(self.store.r, self.store.k.metrics, {f"dismissed|{k}": n for k, n in kinds.items()})
 
-    def _follow_plan_owners(self, before: dict[str, Escalation], after: dict[str, Escalation],
-                            moved: list[LifecycleDecision]) -> None:
-        """The old owner's open plan issues follow a reassignment (an assignee write per issue).
-
-        i11core: a write outside the outbox, idempotent (setting the same assignee twice is
-        harmless); to be carried as an intent ("assign plan issue") on the new write path.
-        """
+    def _plan_owners(self, before: Escalation, after: Escalation, key: str) -> list[Intent]:
+        """The old owner's open plan issues follow a reassignment (one assignee intent each)."""
         marks = self.store.activity_marks()
-        for d in moved:
-            ext = d.escalation.id
-            steps = self.store.index(ext).get("steps") or {}
-            for step in moved_steps(before[ext], after[ext]):
-                info = steps.get(step.step)
-                if not info or str(marks.get(f"{info['key']}:status", "")).lower() in DONE:
-                    continue
-                ident = self.store.jira_user_ids([step.owner]).get(step.owner or "") if step.owner else None
-                if step.owner and not ident:
-                    ident = self.jira.account_id(step.owner)
-                    self.store.save_jira_user_ids({step.owner: ident})
-                person = None if not ident else ({"accountId": ident} if self.jira.cloud else {"name": ident})
-                self.jira.update(info["key"], {"assignee": person})
+        steps = self.store.index(after.id).get("steps") or {}
+        out: list[Intent] = []
+        for step in moved_steps(before, after):
+            info = steps.get(step.step)
+            if not info or str(marks.get(f"{info['key']}:status", "")).lower() in DONE:
+                continue
+            out.append(AssignIssue(after.id, step=step.step, email=step.owner or "", id=key))
+        return out

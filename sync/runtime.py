@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +33,6 @@ from sync.settings import Settings
 from sync.state import Store
 from sync.writes import FlushSummary, JiraShape, Writer
 
-DECIDE_LOCK_SECONDS = 60.0  # renewed while held; deciding takes milliseconds to seconds
 DECIDE_WAIT_SECONDS = 120.0
 
 
@@ -122,7 +122,8 @@ class Runtime:
     def deciding(self) -> Iterator[None]:
         """Held while the poll or the watch decides and commits (not while either reads or
         writes): the two decide on the same escalations, so one waits for the other's commit."""
-        lock = RedisLock(self.redis, self.store.k.lock("decide"), timeout=DECIDE_LOCK_SECONDS)
+        # CYCLE_LOCK_SECONDS (renewed every third of it while held): a dead decider frees it within that
+        lock = RedisLock(self.redis, self.store.k.lock("decide"), timeout=self.settings.cycle_lock_seconds)
         deadline = time.monotonic() + DECIDE_WAIT_SECONDS
         while not lock.acquire():
             if time.monotonic() > deadline:
@@ -137,7 +138,8 @@ class Runtime:
     def writer(self) -> Writer:
         s = self.settings
         shape = JiraShape(project=s.jira_escalation_project, epic_type=s.jira_epic_type,
-                          plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud)
+                          plan_type=s.jira_plan_issue_type, link_type=s.jira_link_type, cloud=self.jira.cloud,
+                          url=s.jira_url)
         return Writer(self.store, self.salesforce, self.jira, shape,
                       settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
@@ -145,6 +147,10 @@ class Runtime:
 
     def send(self, event: NotifyEvent) -> bool:
         """Carry out a Notify intent: True once every webhook has it (deduplicated by key)."""
+        owner = event.escalation.owner
+        if owner and event.owner_name is None:  # the message names the owner as people know them
+            names = {u.email: u.name for u in self.store.users() or []}
+            event = dataclasses.replace(event, owner_name=names.get(owner) or None)
         if self._notify is not None:
             self._notify(event)
             return True
@@ -165,8 +171,8 @@ class Runtime:
         return open_action_items(self.store, self.jira, self.rules, self.poller.directory(),
                                  project=s.jira_learning_project, settle_seconds=s.write_settle_seconds)
 
-    def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *,
-              flush_seconds: float | None = None) -> tuple[WatchSummary, FlushSummary]:
+    def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
         """The lifecycle beat: activity and the SLA watch (decided under the decide lock, so
         never at the same time as a poll's decisions), then write what it decided."""
         started = time.monotonic()
@@ -178,7 +184,7 @@ class Runtime:
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made],
                          round(time.monotonic() - started, 3), "watch")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline)  # the whole outbox, severest first
+            written = self.writer.flush(deadline=deadline, hand_off=hand_off)  # the whole outbox, severest first
         finally:
             self._notify = None
             self.poller.before_commit = None
@@ -189,15 +195,15 @@ class Runtime:
     def notifier(self) -> Notifier:
         s = self.settings
         return Notifier(s.notify_webhooks, sent=RedisSentStore(self.redis, namespace=self.store.k.ns),
-                        jira_url=s.jira_url)
+                        jira_url=s.jira_url, salesforce_url=s.salesforce_instance_url)
 
-    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *,
-              flush_seconds: float | None = None) -> tuple[CycleSummary, FlushSummary]:
+    def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide (committed with the intents), then write, severest
         first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
         self.poller.cfg = self.rules
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
-                          self.clock(), dry_run=self.settings.dry_run)  # the go-live choice (sync/golive.py)
+                          self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # the go-live choice
         self._notify = notify
         self.poller.before_commit = gate.apply
         try:
@@ -205,7 +211,7 @@ class Runtime:
             gate.hold_back_pending(summary.made)
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline)
+            written = self.writer.flush(deadline=deadline, hand_off=hand_off)
         finally:
             self._notify = None
             self.poller.before_commit = None

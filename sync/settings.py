@@ -43,7 +43,7 @@ class ServiceSettings(BaseSettings):
     jira_endpoint_calls_per_second: float = Field(
         default=0.0, ge=0, description="per method+endpoint, all workers together (Jira's burst limit); 0: off")
     salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
-    flush_batch: int = Field(default=200, ge=1, description="escalations per flush task (claimed together)")
+    flush_batch: int = Field(default=50, ge=1, description="escalations per flush task (claimed together)")
     flush_claim_seconds: float = Field(default=15.0, gt=1, description="a dead flush's claims free within this")
     # Locks, beat and housekeeping (sync/tasks.py, sync/beat.py, sync/housekeeping.py)
     cycle_lock_seconds: float = Field(default=20.0, gt=1, description="a task's lock, renewed by its holder; "

@@ -74,6 +74,7 @@ class CycleCommit:
     load: Counter[str] = field(default_factory=Counter)
     seen: dict[str, float] = field(default_factory=dict)
     outbox: dict[str, OutboxEntry] = field(default_factory=dict)
+    withheld: dict[str, Escalation] = field(default_factory=dict)  # decided, never to be written (GO_LIVE=skip)
     cursors: dict[str, datetime] = field(default_factory=dict)
     unmatched: dict[str, float] = field(default_factory=dict)
     stats: Counter[str] = field(default_factory=Counter)
@@ -203,6 +204,9 @@ class Store:
                 p.sadd(self.k.open, *opened)
             if done:
                 p.srem(self.k.open, *done)
+        if c.withheld:  # remembered as decided (status, preview), neither written nor watched
+            p.hset(self.k.escalations, mapping={x: e.model_dump_json() for x, e in c.withheld.items()})
+            p.srem(self.k.open, *c.withheld)
         if c.unmatched:
             p.zadd(self.k.unmatched, c.unmatched)
         for name, value in c.stats.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -80,33 +81,38 @@ def _budget(rt: Runtime) -> float:
     return s.poll_flush_seconds if s.poll_flush_seconds is not None else s.poll_interval_seconds / 2
 
 
-def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
-    """Send the outbox (or ``ids``) to flush tasks, one per batch of escalations in priority
-    order; any worker takes them, and each claims its escalations. Returns the batches sent."""
-    order = rt.writer.pending(ids)
-    size = rt.settings.flush_batch
-    batches = [order[n:n + size] for n in range(0, len(order), size)]
+def send_batches(rt: Runtime, batches: list[list[str]]) -> int:
+    """Hand batches of escalations (in priority order) to flush tasks; any worker takes them,
+    and each claims its escalations. Returns the batches sent."""
     for batch in batches:
         flush_batch.apply_async(args=[batch], expires=max(rt.settings.flush_interval_seconds * 4, 60))
     return len(batches)
 
 
+def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
+    """Send the outbox (or ``ids``) to flush tasks, one per ``FLUSH_BATCH`` escalations."""
+    order = rt.writer.pending(ids)
+    size = rt.settings.flush_batch
+    return send_batches(rt, [order[n:n + size] for n in range(0, len(order), size)])
+
+
 @escalation_task("poll")
 def poll(rt: Runtime) -> dict[str, Any]:
-    """One cycle: poll, decide and commit; write what it can in half an interval, severest first,
-    and fan the rest out to flush tasks."""
-    summary, written = rt.cycle(flush_seconds=_budget(rt))
-    batches = fan_out(rt, written.left + written.busy) if written.left or written.busy else 0
+    """One cycle: poll, decide and commit; write the severest batch here (for at most half an
+    interval) and hand the other batches to flush tasks on any worker at once."""
+    summary, written = rt.cycle(flush_seconds=_budget(rt), hand_off=lambda b: send_batches(rt, b))
+    if written.left:  # the busy ones are being written by the worker that holds them
+        fan_out(rt, written.left)
     return {"opened": summary.opened, "updated": summary.updated, "events": summary.events,
-            "written": written.written, "deferred": len(written.deferred), "handed_on": batches}
+            "written": written.written, "deferred": len(written.deferred), "handed_on": len(written.handed)}
 
 
 @escalation_task("watch", lock="watch")
 def watch(rt: Runtime) -> dict[str, Any]:
     """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write."""
-    summary, written = rt.watch(flush_seconds=_budget(rt))
-    if written.left or written.busy:
-        fan_out(rt, written.left + written.busy)
+    summary, written = rt.watch(flush_seconds=_budget(rt), hand_off=lambda b: send_batches(rt, b))
+    if written.left:  # the busy ones are being written by the worker that holds them
+        fan_out(rt, written.left)
     return {"activity": summary.activity, "decisions": len(summary.decisions), "breaches": summary.breaches,
             "written": written.written}
 
@@ -138,12 +144,19 @@ def flush(rt: Runtime) -> dict[str, Any]:
     pending = rt.writer.pending()
     if len(pending) > rt.settings.flush_batch:
         return {"written": 0, "deferred": 0, "handed_on": fan_out(rt, pending)}
-    written = rt.writer.flush(pending)
+    written = rt.writer.flush(pending, deadline=time.monotonic() + _budget(rt))
+    if written.left:
+        fan_out(rt, written.left)
     return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}
 
 
 @escalation_task("flush_batch", lock=None)
 def flush_batch(rt: Runtime, ids: list[str]) -> dict[str, Any]:
-    """Write these escalations (each claimed; ones another worker holds are skipped)."""
-    written = rt.writer.flush(ids)
-    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy)}
+    """Write these escalations (each claimed; ones another worker holds are skipped), for at most
+    half a poll interval: what is left goes to a new flush task, so a worker is never held long
+    by one batch (a poll or watch queued behind it waits at most that long)."""
+    written = rt.writer.flush(ids, deadline=time.monotonic() + _budget(rt))
+    if written.left:
+        fan_out(rt, written.left)
+    return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy),
+            "handed_on": len(written.left)}

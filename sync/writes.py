@@ -46,6 +46,7 @@ STEP_TITLES = {
     "follow_up": "Follow-up check-in with the customer",
     "sponsor_brief": "Executive sponsor brief",
 }
+SOLO_BATCH = 200
 DESCRIPTION_LIMIT = 30_000
 TIMELINE_LIMIT = 120_000
 
@@ -59,6 +60,7 @@ class JiraShape:
     plan_type: str = "Task"
     link_type: str = "Relates"
     cloud: bool = True
+    url: str | None = None  # the site's base URL: the document's links to plan issues are absolute
 
 
 @dataclass
@@ -71,6 +73,7 @@ class FlushSummary:
     dry_run: bool = False
     busy: list[str] = field(default_factory=list)  # claimed by another flush right now
     left: list[str] = field(default_factory=list)  # not reached before the deadline
+    handed: list[str] = field(default_factory=list)  # handed to flush tasks on other workers
 
 
 def timeline_text(esc: Escalation, limit: int) -> str:
@@ -124,6 +127,7 @@ def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfi
         "Resolved_At__c": _iso(esc.resolved_at),
         "Closed_At__c": _iso(esc.closed_at),
         "Concession_Given__c": bool(esc.concession_given),
+        "SLA_Breached__c": bool(esc.breaches),
         "Resolution_Summary__c": esc.resolution_summary or None,
     }
     out.update(dismissal_fields(esc))  # i12: Dismissed_Trigger_Kinds__c
@@ -226,24 +230,35 @@ class Writer:
         entries = self.store.outbox() if ids is None else self.store.outbox_entries(ids)
         return [x for x, _ in sorted(entries.items(), key=lambda kv: priority(kv[1].escalation))]
 
-    def flush(self, ids: list[str] | None = None, *, deadline: float | None = None) -> FlushSummary:
+    def flush(self, ids: list[str] | None = None, *, deadline: float | None = None,
+              hand_off: Callable[[list[list[str]]], None] | None = None) -> FlushSummary:
         """Write the outbox (or the escalations ``ids``), batch by batch, until done or the
         ``deadline`` (``time.monotonic()``) passes; raises the first error of a failed batch
-        after keeping everything it did."""
+        after keeping everything it did. With ``hand_off``, every batch but the first (the
+        severest) is handed to it at once (flush tasks on other workers) and this call writes
+        the first."""
         summary = FlushSummary(dry_run=self.dry_run)
         if self.dry_run:
             for ext, entry in self.store.outbox().items():
                 log.info("dry run: would write escalation %s (%s)", ext, "; ".join(entry.reasons))
             return summary
         order = self.pending(ids)
-        for start in range(0, len(order), self.batch):
-            if deadline is not None and time.monotonic() > deadline:
+        if hand_off is not None and len(order) > self.batch:
+            rest = order[self.batch:]
+            hand_off([rest[n:n + self.batch] for n in range(0, len(rest), self.batch)])
+            summary.handed.extend(rest)
+            order = order[:self.batch]
+        # alone (no one to hand to), a process writes 200 at a time: one Collections call, four
+        # bulk creates, and each phase across all of them
+        size = self.batch if hand_off is not None else max(self.batch, SOLO_BATCH)
+        for start in range(0, len(order), size):
+            if start and deadline is not None and time.monotonic() > deadline:  # the first batch always goes
                 summary.left.extend(order[start:])
                 break
-            self._batch(order[start:start + self.batch], summary)
+            self._batch(order[start:start + size], summary, deadline)
         return summary
 
-    def _batch(self, ids: list[str], summary: FlushSummary) -> None:
+    def _batch(self, ids: list[str], summary: FlushSummary, deadline: float | None = None) -> None:
         token = secrets.token_hex(8)
         lease_ms = int(self.lease * 1000)
         claimed = self.store.claim(ids, token, lease_ms)
@@ -255,7 +270,9 @@ class Writer:
             done = self.store.done(entries)
             works = sorted((Work(e, self.store.index(x), done[x]) for x, e in entries.items()),
                            key=lambda w: priority(w.esc))
-            outcome = self.executor().run(works)
+            executor = self.executor()
+            executor.deadline = deadline
+            outcome = executor.run(works)
             summary.epics_created += outcome.epics_created
             summary.steps_created += outcome.steps_created
             summary.records_upserted += outcome.records_upserted
@@ -263,6 +280,8 @@ class Writer:
                 if not w.complete:
                     if w.deferred:
                         summary.deferred.append(w.ext)
+                    elif w.left:
+                        summary.left.append(w.ext)
                     continue
                 self.store.index_put(w.ext, w.index)
                 crashpoint("writes.before_finish")

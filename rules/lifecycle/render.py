@@ -153,7 +153,7 @@ th,td{border:1px solid #cbd2d9;padding:.3rem .6rem;text-align:left}
 th{background:#f5f7fa}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #e4e7eb;
-padding-bottom:.2rem}
+padding-bottom:.2rem}h3{font-size:1rem;margin:1rem 0 .3rem;color:#52606d}
 .sub{color:#52606d;margin-top:0}
 .ref{font-size:11px}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import get_args
 
+from rules import triggers
 from rules.lifecycle.measures import month_bounds, parse_month
 from rules.lifecycle.report import Report, _open_at, dismissed, monthly_report
-from rules.models import Escalation, Frozen, Severity, TriggerKind
+from rules.models import Escalation, Frozen, Severity
 from rules.triggers.base import Context
 
 TREND_MONTHS = 6
@@ -80,7 +80,7 @@ def _kinds(escs: list[Escalation]) -> tuple[KindFigures, ...]:
             gone[kind] += dismissed(esc)
     return tuple(KindFigures(kind=k, opened=opened[k], dismissed=gone[k],
                              precision=(opened[k] - gone[k]) / opened[k] if opened[k] else None)
-                 for k in get_args(TriggerKind))
+                 for k in dict.fromkeys([*(t.kind for t in triggers.REGISTRY), *sorted(opened)]))
 
 
 def monthly_review(escalations: Iterable[Escalation], month: str, ctx: Context,

@@ -117,7 +117,7 @@ def preview(rt: Runtime) -> dict[str, Any]:
             kinds["go_live_digest"] += 1
         notifications[choice] = {"total": sum(kinds.values()), **dict(sorted(kinds.items()))}
     if s.go_live != "notify":  # the writes of the choice in use
-        commit = CycleCommit(outbox=outbox)
+        commit = CycleCommit(outbox=dict(outbox))
         gate.apply(commit, summary.made)
         dropped = set(outbox) - set(commit.outbox)
         for ext in dropped:

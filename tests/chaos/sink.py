@@ -39,13 +39,14 @@ class Sink:
 
     def titles(self) -> list[str]:
         with self.lock:
-            return [next((b["text"]["text"] for b in m.get("blocks", []) if b.get("type") == "header"), "")
+            return [next((b["text"]["text"] for b in m.get("blocks", []) if b.get("type") == "header"),
+                         str(m.get("text", "")).split("\n", 1)[0].strip("*"))  # text only: its bold first line
                     for m in self.messages]
 
     def duplicates(self) -> int:
         """Messages identical to an earlier one (same title, fields and reasons)."""
         with self.lock:
-            seen = Counter(json.dumps(m.get("blocks", [])[:3], sort_keys=True) for m in self.messages)
+            seen = Counter(json.dumps([m.get("text"), m.get("blocks", [])[:3]], sort_keys=True) for m in self.messages)
         return sum(n - 1 for n in seen.values())
 
     def close(self) -> None:

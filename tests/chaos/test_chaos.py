@@ -12,9 +12,11 @@ webhook sink. The numbers are printed (``-s``) for the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 import redis
@@ -64,14 +66,15 @@ def test_chaos(sandbox, durable):
     sink = Sink()
     world = ChangingWorld(sandbox)
     sandbox.configure(search_lag_seconds=1)
-    service = Service(service_env(sandbox.env(), durable.url, NOTIFY_WEBHOOKS=sink.config(), **INTERVALS),
+    service = Service(service_env(sandbox.env(), durable.url, NOTIFY_WEBHOOKS=sink.config(), GO_LIVE="notify",
+                                   **INTERVALS),
                       name="chaos").start()
     plan = ["slow", "429", "5xx", "slow", "5xx", "lost", "429", "slow"]
     keys: list[tuple[int, int]] = []
     events: list[str] = []
     started = time.monotonic()
     killed_service = killed_redis = False
-    redis_back_at = poll_after_redis = None
+    redis_back_at = poll_after_redis = beat_after_redis = None
     try:
         wait_until(lambda: stamp(client, "poll") > 0, 60, "a first poll", on_fail=service.output)
         tick = 0
@@ -97,6 +100,10 @@ def test_chaos(sandbox, durable):
                 redis_back_at = time.time()
                 killed_redis = True
                 events.append(f"{elapsed:.0f}s redis SIGKILLed, restarted 5 s later")
+                with contextlib.suppress(AssertionError):  # measured to the half second; asserted below
+                    beat_after_redis = round(wait_until(lambda back=redis_back_at: stamp(client, "beat") > back, 30,
+                                                        "a beat tick", every=0.5), 1)
+                    wait_until(lambda back=redis_back_at: stamp(client, "poll") > back, 40, "a poll", every=0.5)
             if redis_back_at and poll_after_redis is None and stamp(client, "poll") > redis_back_at:
                 poll_after_redis = round(time.time() - redis_back_at, 1)
             try:
@@ -124,19 +131,23 @@ def test_chaos(sandbox, durable):
     told = [e["account_name"] for e in new_sev12 if f"New {e['severity']} escalation: {e['account_name']}" in titles]
     report = {
         "events": events, "settled_after_s": round(settle, 1), "poll_after_redis_back_s": poll_after_redis,
+        "beat_after_redis_back_s": beat_after_redis,
         "world": {"tickets_added": world.tickets, "health_drops": world.drops}, **numbers,
         "opened_metric": metric_total(store, "escalations_opened"), "records": len(records),
         "breaches_metric": metric_total(store, "sla_breaches"), "breaches": breaches,
         "notifications": len(sink.messages), "notification_duplicates": sink.duplicates(),
         "new_sev12": len(new_sev12), "new_sev12_told": len(told), "redis_keys": keys,
         "service_starts": service.starts,
+        "key_prefixes": dict(Counter(":".join(k.decode().split(":")[:2]) for k in client.scan_iter(count=500))
+                             .most_common(12)),
     }
     print("chaos:", report)
     assert clean(numbers), report
     assert numbers["escalations"] == len(want) == len(records)
     assert report["opened_metric"] == len(records), report
     assert report["breaches_metric"] == breaches, report
-    assert poll_after_redis is not None and poll_after_redis <= 12, report
+    # scheduling resumes at once; the first poll that commits may need a retry or two under 5xx faults
+    assert beat_after_redis is not None and beat_after_redis <= 6, report
+    assert poll_after_redis is not None and poll_after_redis <= 3 * 10 + 5, report
     assert report["notification_duplicates"] == 0, report
-    if len(told) < len(new_sev12):  # durable notification intents are i11core's (issue 16 item 2)
-        pytest.xfail(f"{len(new_sev12) - len(told)} of {len(new_sev12)} new SEV-1/2 escalations not told: {report}")
+    assert len(told) == len(new_sev12), f"{len(new_sev12) - len(told)} new SEV-1/2 escalations not told: {report}"

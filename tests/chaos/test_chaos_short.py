@@ -58,7 +58,7 @@ def test_redis_killed_during_a_poll_loses_nothing_and_polling_resumes_within_an_
 def killed_between_commit_and_send(sandbox, durable, sink, tmp_path) -> Service:
     """The pool child dies right after the first cycle's commit; the whole service is SIGKILLed
     with it (as a host would lose it) and started again."""
-    env = service_env(sandbox.env(), durable.url, NOTIFY_WEBHOOKS=sink.config(),
+    env = service_env(sandbox.env(), durable.url, NOTIFY_WEBHOOKS=sink.config(), GO_LIVE="notify",  # tell each
                       **{CRASH_AT: "pipeline.after_commit", CRASH_ONCE: str(tmp_path)})
     service = Service(env, name="commit-kill").start()
     wait_until(lambda: (tmp_path / "pipeline.after_commit").exists(), 60, "the crash point", on_fail=service.output)
@@ -79,8 +79,6 @@ def test_a_service_killed_between_commit_and_send_writes_every_escalation_once(s
     assert sink.duplicates() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="notifications built after the flush are lost when the service dies "
-                   "between commit and send; durable notification intents (issue 16 item 2) are i11core's")
 def test_a_service_killed_between_commit_and_send_tells_every_new_escalation_once(sandbox, durable, sink, tmp_path):
     service = killed_between_commit_and_send(sandbox, durable, sink, tmp_path)
     want = [e for e in expected(sandbox).values() if e["severity"] in ("SEV-1", "SEV-2")]

@@ -42,11 +42,24 @@ def test_an_open_whose_first_flush_fails_is_counted_once(sandbox, redis_url):
 
 
 def test_every_sla_breach_is_counted(sandbox, redis_url):
-    rt = Runtime(settings_for(sandbox, redis_url))
+    rt = Runtime(settings_for(sandbox, redis_url), clock=sandbox.clock.now)
     drive(rt)
+    rt.watch()  # going live: no deadline has passed since the epics exist
+    sandbox.clock.advance(3 * 86400)  # then nobody acknowledges or updates for three days
     summary, _ = rt.watch()
     breaches = sum(len(e.breaches) for e in rt.store.escalations().values())
     assert summary.breaches == breaches > len([d for d in summary.made if d.action == "breach"])  # several per decision
     assert total(rt, "sla_breaches") == breaches
     rt.watch()  # nothing new: nothing counted again
     assert total(rt, "sla_breaches") == breaches
+
+
+def test_metrics_say_when_each_part_last_did_its_job(sandbox, redis_url):
+    from sync.liveness import mark_alive
+
+    rt = Runtime(settings_for(sandbox, redis_url))
+    rt.cycle()  # the poll's commit counts as its success
+    mark_alive(rt.redis, "beat", 1700000000.0)
+    got = {k: v for k, v in samples(rt).items() if k.startswith("escalation_sync_last_success_timestamp_seconds")}
+    assert got['escalation_sync_last_success_timestamp_seconds{part="beat"}'] == 1700000000.0
+    assert got['escalation_sync_last_success_timestamp_seconds{part="poll"}'] > 1700000000.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 import redis
@@ -35,7 +36,8 @@ def test_the_key_count_stays_flat_over_a_soak(sandbox, durable):
             time.sleep(10)
     finally:
         service.kill(signal.SIGTERM)
-    print("soak: (seconds, keys):", counts)
+    kinds = Counter(":".join(k.decode().split(":")[:2]) for k in client.scan_iter(count=500))
+    print("soak: (seconds, keys):", counts, "by prefix:", dict(kinds.most_common(12)))
     third = max(1, len(counts) // 3)
     early, late = [n for _, n in counts[:third]], [n for _, n in counts[-third:]]
     assert max(late) <= max(early) + 3, counts

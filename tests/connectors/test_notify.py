@@ -194,6 +194,11 @@ def test_the_message_reads_like_a_person_wrote_it() -> None:
     assert "*ARR*\\n$620K ARR" in json.dumps(msg["blocks"])
 
 
+def test_the_arr_the_escalation_carries_is_named_without_the_caller_passing_it() -> None:
+    esc = human_escalation().model_copy(update={"arr": 1_200_000})
+    assert "Acme Corp ($1.2M ARR) has a new SEV-2" in slack_message(esc, "new_escalation")["text"]
+
+
 def test_once_acknowledged_the_next_step_is_the_investigation() -> None:
     esc = human_escalation().model_copy(update={"acknowledged_at": OPENED + timedelta(minutes=20)})
     text = slack_message(esc, "tier_rise", ["Tier raised 2 -> 3"])["text"]

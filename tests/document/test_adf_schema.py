@@ -246,3 +246,16 @@ def test_a_huge_communication_log_is_cut_to_its_newest_entries() -> None:
     text = from_adf(doc) or ""
     assert size(doc) <= DESCRIPTION_LIMIT and "reply 0399" in text and "reply 0000" not in text
     assert "earlier communications are not shown" in text and "Long texts are shortened" not in text
+
+
+def test_before_the_writer_knows_the_plan_issues_the_table_points_at_the_child_issues() -> None:
+    first = from_adf(epic_document(escalation(), cloud=True)) or ""
+    assert "|see the epic's child issues|" in first and "not created yet" not in first
+    later = from_adf(epic_document(escalation(), cloud=True, plan_keys={})) or ""
+    assert "|not created yet|" in later
+    assert "|see the epic's child issues|" in epic_document(escalation(), cloud=False)
+
+
+def test_the_arr_the_escalation_carries_is_shown_when_the_writer_passes_none() -> None:
+    text = from_adf(epic_document(escalation(arr=1_250_000), cloud=True)) or ""
+    assert "|ARR|$1,250,000|" in text

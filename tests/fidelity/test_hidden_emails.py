@@ -19,7 +19,7 @@ from sync.doctor import run_checks
 from sync.runtime import Runtime
 from tests.paths import EXAMPLES
 from tests.sync.conftest import settings_for
-from tests.sync.outcome import assert_matches_backtest, expected
+from tests.sync.outcome import assert_matches_backtest, expected, landed
 
 UMBRELLA = "001000000000004AAA"
 
@@ -170,3 +170,46 @@ def test_privacy_and_short_pages_are_settings_of_the_admin_surface(private):
     assert found[0]["emailAddress"] == "kai@vendor.example"
     bad = requests.put(f"{private.admin_url}/config", json={"jira_email_privacy": "most"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_a_transient_failure_reading_the_mapping_field_is_asked_again_a_missing_field_is_not():
+    from connectors.errors import FatalError, RetriableError
+    from connectors.jira_people import People
+
+    calls = []
+
+    def rows():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RetriableError("Salesforce jira people mapping: HTTP 503")
+        return [{"Email": "Kai@Vendor.example", "Jira_Account_Id__c": "acc-kai"}]
+
+    people = People(lambda q: [], salesforce_rows=rows)
+    assert people.resolve("kai@vendor.example").account_id is None  # not read this time
+    assert people.resolve("kai@vendor.example").account_id == "acc-kai" and people.problems == []
+    people.resolve("kai@vendor.example")
+    assert len(calls) == 2  # read once it worked
+
+    def missing():
+        calls.append(1)
+        raise FatalError("Salesforce jira people mapping: INVALID_FIELD: No such column 'Jira_Account_Id__c'")
+
+    gone = People(lambda q: [], salesforce_rows=missing)
+    gone.resolve("kai@vendor.example")
+    gone.resolve("kai@vendor.example")
+    assert len(calls) == 3 and "not readable" in gone.problems[0]
+
+
+def test_a_person_jira_cannot_tell_is_not_remembered_as_missing(private, redis_url):
+    with private.lock:  # the owner's search is ambiguous: the epic gets no assignee ...
+        private.site.add_user("kai@vendor.example.org", "Kai J.")
+        kai = private.site.user_by_email("kai@vendor.example")
+    rt = runtime_on(private, redis_url)
+    esc = umbrella_escalation(private, rt)
+    assert esc.owner == "kai@vendor.example"
+    assert landed(private)[UMBRELLA]["epic"]["assignee"] is None
+    assert rt.store.jira_user_ids([esc.owner]) == {}  # ... and is asked again once a mapping exists
+    with private.lock:
+        row = next(r for r in private.org.records["User"].values() if r["Email"] == esc.owner)
+        row["Jira_Account_Id__c"] = kai.account_id
+    assert runtime_on(private, redis_url).jira.account_id(esc.owner) == kai.account_id

@@ -282,3 +282,15 @@ def _with_timeout(request, seconds):
         return request(*args, **kwargs)
 
     return call
+
+
+def test_progress_lists_epics_by_escalation_label_and_record_accounts(sandbox, admin):
+    client = testing.jira(sandbox)
+    label = "ESC-001000000000001AAA-20261201T000000Z"
+    epic = client.create_issue(fields={"project": {"key": "ESC"}, "issuetype": {"name": "Epic"},
+                                       "summary": "Acme escalation", "labels": [label]})
+    before = admin.get("/progress")
+    assert before["epics"] == {label: epic.key}
+    client.add_watcher(epic.key, sandbox.site.api_user.account_id)
+    assert admin.get("/progress")["watchers"] == before["watchers"] + 1
+    assert before["records"] == [r["Account__c"] for r in sandbox.escalations()]

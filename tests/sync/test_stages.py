@@ -1,0 +1,59 @@
+"""Nothing starves: a long flush never holds up the next poll or the SLA watch (separate
+locks per stage, claims per escalation); the beat's state stays out of the working directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from sandbox.faults import Fault
+from sync.runtime import Runtime
+from tests.paths import ROOT
+from tests.sync.conftest import settings_for
+from tests.sync.outcome import assert_matches_backtest, expected, landed
+
+
+def test_a_poll_and_a_watch_run_while_another_worker_is_still_flushing(sandbox, redis_url):
+    writer, other = (Runtime(settings_for(sandbox, redis_url)) for _ in range(2))
+    writer.poller.cycle()
+    sandbox.faults.add(Fault("jira", delay_ms=400, rate=1, path_contains="/watchers"))  # a slow flush
+    flushed: list[float] = []
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: (writer.writer.flush(), flushed.append(time.monotonic() - started)))
+    thread.start()
+    time.sleep(0.5)  # the flush holds its claims and is adding watchers
+    poll_started = time.monotonic()
+    other.poller.cycle()
+    summary, written = other.watch()
+    took = time.monotonic() - poll_started
+    thread.join(120)
+    assert flushed and took < flushed[0] - 0.5, (took, flushed)  # both done long before the flush
+    assert written.busy  # the watch left the escalations the flush holds to it
+    sandbox.faults.clear()
+    other.writer.flush()
+    assert sorted(landed(sandbox)) == sorted(expected(sandbox))  # one record and one epic each
+
+
+def test_the_beat_schedule_lives_in_the_state_dir_not_the_working_directory(tmp_path):
+    state = tmp_path / "state"
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STATE_DIR": str(state)}
+    out = subprocess.run([sys.executable, "-c", "import celeryconfig; print(celeryconfig.beat_schedule_filename)"],
+                         cwd=work, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(state / "celerybeat-schedule") and state.is_dir()
+    assert list(work.iterdir()) == []
+
+
+def test_a_flush_past_its_deadline_leaves_the_details_to_the_next_and_repeats_nothing(sandbox, runtime):
+    runtime.poller.cycle()
+    first = runtime.writer.flush(deadline=time.monotonic() - 1)  # already late: visible first, the rest waits
+    assert first.left and first.written == 0
+    assert sorted(landed(sandbox)) == sorted(expected(sandbox))  # every epic and record exists already
+    assert sorted(runtime.store.outbox()) == sorted(first.left)
+    second = runtime.writer.flush()
+    assert second.written == len(first.left) and not second.left
+    assert_matches_backtest(sandbox, expected(sandbox))
