@@ -15,8 +15,8 @@ FILE --latency-ms N[:J] --print-env`` in its own process; a private redis-server
 
 It polls the sandbox's ``GET /progress`` twice a second and reports, as JSON and a table:
 wall time until every escalation of the burst has its epic and its record; until everything is
-written (the last write call, once nothing changed for ``--settle`` seconds and the service is
-idle); calls made against the true floor (``benchmarks/burst_stats.py`` says how it is
+written (the last write call, once the service's outbox is empty, no claim is held and nothing
+changed for ``--settle`` seconds); calls made against the true floor (``benchmarks/burst_stats.py`` says how it is
 counted); mean and max calls in flight (from the request log's ``started_unix`` and
 ``duration_ms``); 429s by reason and how they ended; p50/p95/max ticket-to-epic of the injected
 tickets. ``--jira-limits cloud-2026`` turns on the sandbox's Jira limits.
@@ -112,9 +112,11 @@ class Watch(threading.Thread):
     """Polls ``GET /progress``: when each account first had an epic and a record, and when the
     written counts last changed."""
 
-    def __init__(self, sb: Sandbox) -> None:
+    def __init__(self, sb: Sandbox, redis_client: Any = None) -> None:
         super().__init__(daemon=True)
         self.sb, self.done = sb, threading.Event()
+        self.redis = redis_client  # the service's: its outbox and claims say whether work is left
+        self.pending = 0
         self.first_epic: dict[str, float] = {}
         self.first_record: dict[str, float] = {}
         self.changed = time.time()
@@ -132,7 +134,9 @@ class Watch(threading.Thread):
             self.first_epic.setdefault(stats.account_of(label), now)
         for account in p["records"]:
             self.first_record.setdefault(account, now)
-        counts = (len(p["epics"]), len(p["records"]), p["plan_issues"], p["watchers"], p["links"])
+        if self.redis is not None:
+            self.pending = self.redis.hlen("esc:outbox") + sum(1 for _ in self.redis.scan_iter("esc:claim:*"))
+        counts = (len(p["epics"]), len(p["records"]), p["plan_issues"], p["watchers"], p["links"], self.pending)
         if counts != self.last:
             self.last, self.changed = counts, now
         self.latest = p
@@ -148,7 +152,7 @@ def run_one(book: dict[str, Any], book_path: Path, workers: int, a: argparse.Nam
         env = {**os.environ, **sb.env, "REDIS_URL": redis_server.url, "BACKFILL_DAYS": "8",
                "POLL_INTERVAL_SECONDS": "5", "FLUSH_INTERVAL_SECONDS": "5", "SLA_WATCH_INTERVAL_SECONDS": "5",
                "JIRA_SEARCH_SETTLE_SECONDS": str(a.settle_search), "PYTHONPATH": str(ROOT)}
-        watch = Watch(sb)
+        watch = Watch(sb, redis_server.client)
         watch.poll()
         out = open(workdir / "service.log", "w")  # noqa: SIM115 - closed below
         t0 = time.time()
@@ -171,7 +175,9 @@ def run_one(book: dict[str, Any], book_path: Path, workers: int, a: argparse.Nam
         while time.time() < deadline:
             if workers == 0 and service.poll() is not None:
                 break
-            settled = time.time() - watch.changed > a.settle
+            # done: nothing decided is left to write (outbox empty, no claim held) and nothing changed
+            # for --settle s; counts alone stop a run while a worker still reads, decides or PUTs
+            settled = time.time() - watch.changed > a.settle and watch.pending == 0
             if workers and settled and all(acc in watch.first_epic for acc, _ in injected):
                 break
             time.sleep(0.5)
@@ -182,6 +188,9 @@ def run_one(book: dict[str, Any], book_path: Path, workers: int, a: argparse.Nam
         watch.poll()
         out.close()
         calls = sb.get("/requests")
+        if a.calls_out:  # the raw request log, for a timeline of where the time went
+            Path(f"{a.calls_out}.{workers}.json").write_text(json.dumps({"t0": t0, "calls": calls}))
+            Path(f"{a.calls_out}.{workers}.state.json").write_text(json.dumps(sb.get("/state?project=ESC")))
     finally:
         if service is not None:
             stop(service)
@@ -239,6 +248,7 @@ def main() -> None:
     p.add_argument("--settle-search", type=float, default=3.0, help="JIRA_SEARCH_SETTLE_SECONDS of the service")
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--out", help="also write the JSON here")
+    p.add_argument("--calls-out", help="also write each run's request log and end state to PREFIX.WORKERS[.state].json")
     a = p.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     book = burst_book(a.tickets, a.accounts, a.inject)
