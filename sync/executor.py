@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError
@@ -71,6 +72,13 @@ class Work:
     deferred: bool = False
     failed: bool = False
     left: bool = False  # its details not started before the deadline: handed to the next flush
+    decided: Escalation | None = None  # as decided, when the epic's create showed it further on
+
+    @property
+    def plan_source(self) -> Escalation:
+        """Whose plan the plan issues follow: the escalation as decided (a plan a watch re-dates
+        once the epic exists is re-dated on the plan issues then, as before)."""
+        return self.decided or self.esc
 
     @property
     def ext(self) -> str:
@@ -122,6 +130,9 @@ class Executor:
         self.store, self.sf, self.jira, self.shape, self.pools = store, salesforce, jira, shape, pools
         self.settle, self.clock, self.calendar, self.send = settle_seconds, clock, calendar, send
         self.deadline: float | None = None  # time.monotonic(): details not started by then wait
+        # the escalations as they will be once their epics exist at a moment (the watch's "shown"
+        # decision: clocks, "found in history" timeline entry, plan dues); None: as decided
+        self.visible: Callable[[list[Escalation], datetime], list[Escalation]] | None = None
         self.f = fields  # sync.writes: the shapes of an epic, a plan issue, a record
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -153,24 +164,31 @@ class Executor:
 
     # --- the run ----------------------------------------------------------------------------
 
-    def run(self, works: list[Work]) -> Outcome:
+    def run(self, works: list[Work], *, visible_only: bool = False) -> Outcome:
+        """Carry the works' intents out, phase by phase. ``visible_only``: phase 1 alone (epics,
+        records, notifications), so a long flush makes every escalation visible before it writes
+        any plan issue or watcher (the writer's first pass)."""
         out = Outcome()
-        ids = self._user_ids(works, out)
+        ids = self._user_ids(works, out, owners_only=visible_only)
         if out.errors:  # an assignee or a watcher would be missing: nothing is written without them
             return out
         self._epics(works, ids, out)
         self._records(works, out)
         self._notify(works, out)
+        if visible_only:
+            return out
         self._plan(works, ids, out)
         self._details(works, ids, out)
         crashpoint("writes.after_jira_updates")
         return out
 
-    def _user_ids(self, works: list[Work], out: Outcome) -> dict[str, str | None]:
+    def _user_ids(self, works: list[Work], out: Outcome, *, owners_only: bool = False) -> dict[str, str | None]:
         emails: set[str] = set()
         for w in works:
             if w.pending(CreateEpic) and w.esc.owner:
                 emails.add(w.esc.owner)
+            if owners_only:  # phase 1 needs only the epics' assignees
+                continue
             steps = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
             emails.update(s.owner for i in w.pending(CreatePlanIssue) if (s := steps.get(i.step)) and s.owner)
             emails.update(i.email for i in w.pending(AddWatcher))
@@ -212,6 +230,7 @@ class Executor:
         for w in create:
             self._intend(w.ext, "epic")
         crashpoint("writes.after_intents")
+        shown = self._shown_in_create(create)
         bodies = [self._epic_body(w, ids, links=True) for w in create]
         keys = self._create(create, bodies, out)
         retry = [(w, self._epic_body(w, ids, links=False)) for w, k, b in zip(create, keys, bodies, strict=True)
@@ -227,9 +246,26 @@ class Executor:
                 w.deferred = w.deferred or not w.failed
                 continue
             linked = not w.index.pop("unlinked", False)
+            if shown is not None:  # the watch reads this instead of Jira's created: nothing to rewrite
+                w.index["shown"] = shown.isoformat()
             self._epic_exists(w, key, linked=linked, created=True)
             out.epics_created += 1
         crashpoint("writes.after_epics_recorded")
+
+    def _shown_in_create(self, create: list[Work]) -> datetime | None:
+        """Write the epics as the watch will record them once they exist (``shown``): an
+        escalation found in history's timeline entry, its clocks and its plan as re-dated from
+        them go in the epic's create and its record, so no later PUT rewrites the epic. The plan
+        issues are created as decided (the watch re-dates them, one PUT each, as before). The
+        moment is taken just before the create (Jira's ``created`` follows within the call)."""
+        if self.visible is None or not create:
+            return None
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        for w, esc in zip(create, self.visible([w.esc for w in create], at), strict=True):
+            if esc is not w.esc:
+                w.decided = w.esc
+                w.entry = OutboxEntry(esc, w.entry.reasons, w.entry.version, w.entry.intents)
+        return at
 
     def _epic_exists(self, w: Work, key: str, *, linked: bool, created: bool = False) -> None:
         """Record the epic's key at once (it must survive a crash now) and what its create did."""
@@ -331,7 +367,7 @@ class Executor:
             elif w.pending(CreatePlanIssue):
                 ready.append(w)
         for w in ready:
-            plan = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
+            plan = {p.step: p for p in (*w.plan_source.plan, *w.plan_source.recovery)}
             wanted.extend((w, plan[i.step]) for i in w.pending(CreatePlanIssue))
         if not wanted:
             return

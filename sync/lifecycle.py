@@ -30,7 +30,7 @@ from connectors.jira_people import known_people, person_of
 from connectors.jira_tickets import jira_time
 from rules.config import RulesConfig
 from rules.directory import Directory
-from rules.intents import Intent, lifecycle_intents, merge
+from rules.intents import Intent, SetFields, lifecycle_intents, merge
 from rules.lifecycle import (
     EpicFields,
     LifecycleDecision,
@@ -87,6 +87,7 @@ class Lifecycle(PeopleOnTheEpic):
         self.salesforce = salesforce
         self.overlap, self.clock, self.poll = overlap, clock, poll
         self._created: dict[str, datetime] = {}
+        self._in_create: set[str] = set()  # this pass's epics shown in their create (sync.executor)
         self.dismiss_resolutions, self.dismiss_labels = dismiss
         self._me: set[str] | None = None
         self._tried: set[str] = set()  # vendor e-mails already looked up in Jira (sync.people)
@@ -213,11 +214,16 @@ class Lifecycle(PeopleOnTheEpic):
         """
         out = []
         go_live = go_live_at(self.store)
+        self._in_create = set()
         for ext, esc in list(escalations.items()):
             if esc.shown_at is not None or not esc.is_open:
                 continue
             created = self._created.pop(ext, None)
-            if created is None and self.store.index(ext).get("epic"):
+            index = self.store.index(ext)
+            if index.get("shown"):  # i11perf: the connector made the epic and wrote this in its create
+                created = datetime.fromisoformat(index["shown"])
+                self._in_create.add(ext)
+            elif created is None and index.get("epic"):
                 found = self.jira.by_label(self.project, ext, ["created"])
                 stamp = ((found[0].get("fields") or {}).get("created")) if found else None
                 created = jira_time(stamp) if stamp else None
@@ -300,9 +306,12 @@ class Lifecycle(PeopleOnTheEpic):
             for d in decisions:  # in order: each decision's writes from the escalation before it
                 if d.escalation.id == ext:
                     shown = d.action == "shown"
-                    intents += lifecycle_intents(prev, d.escalation, key=d.key, comment=None if shown else d.comment,
-                                                 reasons=() if shown else d.reasons,
-                                                 roles=roles_for(d.escalation, self.cfg))
+                    made = lifecycle_intents(prev, d.escalation, key=d.key, comment=None if shown else d.comment,
+                                             reasons=() if shown else d.reasons,
+                                             roles=roles_for(d.escalation, self.cfg))
+                    if shown and ext in self._in_create:  # i11perf: the epic's create carried it already
+                        made = [i for i in made if not (isinstance(i, SetFields) and i.step is None)]
+                    intents += made
                     if d.action == "reassign":
                         intents += self._plan_owners(prev, d.escalation, d.key)
                     prev = d.escalation

@@ -19,9 +19,11 @@ from connectors.notify import Notifier, NotifyEvent, RedisSentStore
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_auth import TokenSource
 from rules.config import RulesConfig
+from rules.lifecycle.visible import became_visible
 from rules.models import Escalation
+from rules.triggers import Context
 from sync.executor import Pools
-from sync.golive import GoLiveGate
+from sync.golive import GoLiveGate, go_live_at
 from sync.learning import open_action_items
 from sync.lifecycle import Lifecycle, WatchSummary
 from sync.limiter import Limiter
@@ -143,7 +145,23 @@ class Runtime:
         return Writer(self.store, self.salesforce, self.jira, shape,
                       settle_seconds=s.write_settle_seconds, dry_run=s.dry_run,
                       clock=lambda: self.clock().timestamp(), calendar=self.rules.calendar,
-                      pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds)
+                      pools=self.pools, send=self.send, batch=s.flush_batch, lease_seconds=s.flush_claim_seconds,
+                      visible=self.shown_at_create)
+
+    def shown_at_create(self, escalations: list[Escalation], at: datetime) -> list[Escalation]:
+        """The escalations as the watch will record them once their epics exist at ``at``
+        (:func:`rules.lifecycle.visible.became_visible`, same inputs), so the epic's create
+        carries its clocks and "found in history" entry (sync/lifecycle.py reads ``at``)."""
+        s = self.settings
+        poll = timedelta(seconds=s.poll_interval_seconds)
+        latency = poll + timedelta(seconds=s.cursor_overlap_seconds)
+        go_live = go_live_at(self.store)
+        ctx = Context(cfg=self.rules, directory=self.poller.directory())  # a late plan's CSM
+        out = []
+        for esc in escalations:
+            decision = became_visible(esc, at, poll, ctx, go_live, latency=latency)
+            out.append(esc if decision is None else decision.escalation)
+        return out
 
     def send(self, event: NotifyEvent) -> bool:
         """Carry out a Notify intent: True once every webhook has it (deduplicated by key)."""

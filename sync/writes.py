@@ -47,6 +47,7 @@ STEP_TITLES = {
     "sponsor_brief": "Executive sponsor brief",
 }
 SOLO_BATCH = 200
+VISIBLE_BATCH = 1000  # a long flush's first pass: 20 bulk creates and 5 Collections calls a round
 DESCRIPTION_LIMIT = 30_000
 TIMELINE_LIMIT = 120_000
 
@@ -212,18 +213,22 @@ class Writer:
                  settle_seconds: float = 30.0, dry_run: bool = False,
                  clock: Callable[[], float] = time.time, calendar: CalendarConfig | None = None,
                  pools: Pools | None = None, send: Callable[[NotifyEvent], bool] | None = None,
-                 batch: int = 200, lease_seconds: float = 15.0):
+                 batch: int = 200, lease_seconds: float = 15.0,
+                 visible: Callable[[list[Escalation], datetime], list[Escalation]] | None = None):
         self.store, self.sf, self.jira, self.shape = store, salesforce, jira, shape
         self.settle, self.dry_run, self.clock = settle_seconds, dry_run, clock
         self.calendar = calendar
         self.pools = pools or Pools.sized(8, 4)
         self.send: Callable[[NotifyEvent], bool] = send or (lambda event: True)
         self.batch, self.lease = max(batch, 1), lease_seconds
+        self.visible = visible  # sync.runtime: the watch's "shown" decision, made in the epic's create
 
     def executor(self) -> Executor:
-        return Executor(self.store, self.sf, self.jira, self.shape, self.pools, settle_seconds=self.settle,
-                        clock=self.clock, calendar=self.calendar, send=self.send,
-                        fields=Shapes(self.shape, self.jira))
+        executor = Executor(self.store, self.sf, self.jira, self.shape, self.pools, settle_seconds=self.settle,
+                            clock=self.clock, calendar=self.calendar, send=self.send,
+                            fields=Shapes(self.shape, self.jira))
+        executor.visible = self.visible
+        return executor
 
     def pending(self, ids: list[str] | None = None) -> list[str]:
         """Outbox ids in priority order (SEV-1, highest tier, oldest first)."""
@@ -243,6 +248,9 @@ class Writer:
                 log.info("dry run: would write escalation %s (%s)", ext, "; ".join(entry.reasons))
             return summary
         order = self.pending(ids)
+        size = self.batch if hand_off is not None else max(self.batch, SOLO_BATCH)
+        if len(order) > size:  # several batches: every escalation visible before any batch's details
+            self._visible(order, summary, deadline)
         if hand_off is not None and len(order) > self.batch:
             rest = order[self.batch:]
             hand_off([rest[n:n + self.batch] for n in range(0, len(rest), self.batch)])
@@ -250,13 +258,41 @@ class Writer:
             order = order[:self.batch]
         # alone (no one to hand to), a process writes 200 at a time: one Collections call, four
         # bulk creates, and each phase across all of them
-        size = self.batch if hand_off is not None else max(self.batch, SOLO_BATCH)
         for start in range(0, len(order), size):
             if start and deadline is not None and time.monotonic() > deadline:  # the first batch always goes
                 summary.left.extend(order[start:])
                 break
             self._batch(order[start:start + size], summary, deadline)
         return summary
+
+    def _visible(self, order: list[str], summary: FlushSummary, deadline: float | None) -> None:
+        """The first pass of a long flush: epics (bulk, links inside), records (Collections) and
+        notifications of every escalation in ``order``, :data:`VISIBLE_BATCH` at a time (the
+        first always; the next ones until the ``deadline``). Plan issues, watchers and the rest
+        follow batch by batch; what this pass did is recorded, so no batch redoes it."""
+        for start in range(0, len(order), VISIBLE_BATCH):
+            if start and deadline is not None and time.monotonic() > deadline:
+                return
+            ids = order[start:start + VISIBLE_BATCH]
+            token = secrets.token_hex(8)
+            lease_ms = int(self.lease * 1000)
+            claimed = self.store.claim(ids, token, lease_ms)
+            if not claimed:
+                continue
+            with self._leased(claimed, token, lease_ms):
+                entries = self.store.outbox_entries(claimed)
+                done = self.store.done(entries)
+                works = sorted((Work(e, self.store.index(x), done[x]) for x, e in entries.items()),
+                               key=lambda w: priority(w.esc))
+                outcome = self.executor().run(works, visible_only=True)
+                summary.epics_created += outcome.epics_created
+                summary.records_upserted += outcome.records_upserted
+                for w in works:  # the record's id, for the batch that finishes it
+                    if w.index.get("epic"):
+                        self.store.index_put(w.ext, w.index)
+            error = errors_first(outcome.errors)
+            if error is not None:
+                raise error
 
     def _batch(self, ids: list[str], summary: FlushSummary, deadline: float | None = None) -> None:
         token = secrets.token_hex(8)

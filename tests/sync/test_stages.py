@@ -57,3 +57,21 @@ def test_a_flush_past_its_deadline_leaves_the_details_to_the_next_and_repeats_no
     second = runtime.writer.flush()
     assert second.written == len(first.left) and not second.left
     assert_matches_backtest(sandbox, expected(sandbox))
+
+
+def test_a_flush_of_several_batches_makes_every_escalation_visible_before_any_batch_details(sandbox, redis_url):
+    runtime = Runtime(settings_for(sandbox, redis_url, flush_batch=1))
+    runtime.poller.cycle()
+    want = expected(sandbox)
+    assert len(want) >= 3
+    handed: list[list[str]] = []
+    first = runtime.writer.flush(hand_off=handed.extend)  # the other batches go to other workers, not run here
+    got = landed(sandbox)
+    assert sorted(got) == sorted(want)  # every epic and record exists, not only the first batch's
+    with_plan = [a for a, g in got.items() if g["steps"]]
+    assert len(with_plan) == 1 and first.written == 1  # only the first batch got its plan issues
+    assert len(handed) == len(want) - 1
+    for batch in handed:  # the batches the other workers take finish the rest, repeating nothing
+        runtime.writer.flush(batch)
+    assert not runtime.store.outbox()
+    assert_matches_backtest(sandbox, want)
