@@ -2,7 +2,9 @@
 
 Custom fields are found by name once (``/field``) and cached; JQL dates are written at Jira's
 minute precision in the API user's time zone (``/myself``); searches page by
-``nextPageToken`` (Cloud) or ``startAt`` (Data Center) and ask only for the fields needed.
+``nextPageToken`` (Cloud) or ``startAt`` (Data Center) and ask only for the fields needed; every
+paged read (searches, comments, changelogs) goes through :mod:`connectors.pagination`, and what a
+search embeds capped (comments; Cloud's changelog, 40 histories) is completed from its own resource.
 Every value put into JQL is quoted and escaped. HTTP outcomes map onto
 :mod:`connectors.errors`. The client's own retries are off (``max_retries=0``): one retry policy,
 the shell's (a ``gate`` paces every request and absorbs a 429 by its ``Retry-After``, scoped by
