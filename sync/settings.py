@@ -39,9 +39,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     # The write path (sync/executor.py, sync/limiter.py)
-    jira_max_in_flight: int = Field(default=10, ge=1, description="concurrent Jira calls per worker")
+    # 20 hides a 100 ms round trip up to 200 calls/s per worker; Atlassian publishes no concurrency
+    # or per-endpoint number (token buckets per tenant and endpoint that allow short bursts, a 429
+    # with Retry-After and RateLimit-Reason past them: sync/limiter.py pauses just that scope)
+    jira_max_in_flight: int = Field(default=20, ge=1, description="concurrent Jira calls per worker")
     salesforce_max_in_flight: int = Field(default=5, ge=1, description="concurrent Salesforce calls per worker")
-    jira_max_calls_per_second: float = Field(default=100.0, ge=0, description="all workers together; 0: no pacing")
+    jira_max_calls_per_second: float = Field(default=200.0, ge=0, description="all workers together; 0: no pacing")
     jira_endpoint_calls_per_second: float = Field(
         default=0.0, ge=0, description="per method+endpoint, all workers together (Jira's burst limit); 0: off")
     salesforce_max_calls_per_second: float = Field(default=25.0, ge=0, description="all workers together")
