@@ -158,11 +158,15 @@ class JiraConnector:
         return paged(OffsetPaginator(items_key, what, PAGE), lambda p: self.send(
             what, "GET", f"{path}?startAt={p['startAt']}&maxResults={p['maxResults']}"))
 
-    def tickets_since(self, base_jql: str, since: datetime | None) -> Iterator[dict[str, Any]]:
-        """Support issues updated at or after ``since`` (minute-floored), oldest first."""
+    def tickets_since(self, base_jql: str, since: datetime | None,
+                      until: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Support issues updated at or after ``since`` (and before ``until``; both minute-floored,
+        so adjacent windows part the issues exactly), oldest first."""
         jql = f"({base_jql})"
         if since is not None:
             jql += f" AND updated >= {self.jql_time(since)}"
+        if until is not None:
+            jql += f" AND updated < {self.jql_time(until)}"
         jql += " ORDER BY updated ASC, key ASC"
         fields = TICKET_FIELDS + sorted(self.field_ids().values())
         for issue in self.search("ticket search", jql, fields):

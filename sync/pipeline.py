@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,8 @@ from sync.state import CycleCommit, OutboxEntry, Store
 log = logging.getLogger("escalation_sync.pipeline")
 
 SF_ACCOUNTS, SF_HEALTH, JIRA_TICKETS = "salesforce.accounts", "salesforce.health", "jira.tickets"
+READ_SLICES = 4  # windows of time a long ticket read is split into, read at once
+SLICE_AFTER = timedelta(hours=6)  # shorter windows (every poll after the first) are read in one go
 
 
 def utcnow() -> datetime:
@@ -141,7 +144,7 @@ class Poller:
         field_ids = self.jira.field_ids()
         tickets: list[Ticket] = []
         newest = cursor
-        for raw in self.jira.tickets_since(self.support_jql, since):
+        for raw in self._ticket_pages(since, now):
             summary.tickets_seen += 1
             if self.progress is not None and summary.tickets_seen % 100 == 0:
                 self.progress(summary.tickets_seen)
@@ -165,6 +168,26 @@ class Poller:
             commit.cursors[JIRA_TICKETS] = newest
             commit.seen_before = (newest - self.overlap - timedelta(days=1)).timestamp()
         return fresh
+
+    def _ticket_pages(self, since: datetime, now: datetime) -> Iterator[dict[str, Any]]:
+        """The support tickets updated since ``since``, oldest first. A long window (the first
+        backfill, a catch-up) is read as :data:`READ_SLICES` windows of time at once: Cloud's
+        search pages by token, one page after another, so 100 pages at 100 ms and more each are
+        many seconds that slices in parallel overlap (i11perf)."""
+        if now - since < SLICE_AFTER or READ_SLICES < 2:
+            yield from self.jira.tickets_since(self.support_jql, since)
+            return
+        self.jira.zone()  # looked up once (JQL dates are in the API user's zone), not by every slice
+        step = (now - since) / READ_SLICES
+        bounds = [since + step * n for n in range(1, READ_SLICES)]
+        windows = list(zip([since, *bounds], [*bounds, None], strict=True))  # the last one open-ended
+
+        def read(window: tuple[datetime, datetime | None]) -> list[dict[str, Any]]:
+            return list(self.jira.tickets_since(self.support_jql, window[0], until=window[1]))
+
+        with ThreadPoolExecutor(len(windows), "ticket-read") as pool:
+            for page in [pool.submit(read, w) for w in windows]:
+                yield from page.result()
 
     # --- deciding -----------------------------------------------------------------------
 
