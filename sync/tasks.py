@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -107,9 +108,27 @@ def poll(rt: Runtime) -> dict[str, Any]:
             "written": written.written, "deferred": len(written.deferred), "handed_on": len(written.handed)}
 
 
+def poll_starved(rt: Runtime) -> bool:
+    """Whether this watch should give way to a poll: none is running and the last one finished
+    over two poll intervals ago (one worker slot, a watch slower than the interval: the beat's
+    watches kept running while its polls expired in the queue). At most every other watch gives
+    way (``{ns}:watch:yielded``), so the watch is never starved in turn."""
+    s = rt.settings
+    finished = (rt.store.last_cycles().get("poll") or {}).get("finished")
+    if not finished or rt.redis.exists(rt.store.k.lock("cycle")):
+        return False
+    if (rt.clock() - datetime.fromisoformat(finished)).total_seconds() < 2 * s.poll_interval_seconds:
+        return False
+    hold = max(int(2 * s.sla_watch_interval_seconds) + 1, 2)
+    return bool(rt.redis.set(f"{rt.store.k.ns}:watch:yielded", "1", nx=True, ex=hold))
+
+
 @escalation_task("watch", lock="watch")
 def watch(rt: Runtime) -> dict[str, Any]:
-    """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write."""
+    """The lifecycle: acknowledgements, updates, epic status, SLA breaches; then write. Gives
+    way once to a starved poll (:func:`poll_starved`): the next watch runs."""
+    if poll_starved(rt):
+        return {"yielded": "a poll is overdue"}
     summary, written = rt.watch(flush_seconds=_budget(rt), hand_off=lambda b: send_batches(rt, b))
     if written.left:  # the busy ones are being written by the worker that holds them
         fan_out(rt, written.left)

@@ -75,3 +75,20 @@ def test_a_flush_of_several_batches_makes_every_escalation_visible_before_any_ba
         runtime.writer.flush(batch)
     assert not runtime.store.outbox()
     assert_matches_backtest(sandbox, want)
+
+
+def test_a_watch_gives_way_once_to_a_starved_poll_and_never_to_a_running_or_recent_one(runtime):
+    from datetime import timedelta
+
+    from sync.tasks import poll_starved
+
+    now = runtime.clock()
+    runtime.store.record_cycle("poll", {"finished": now.isoformat()})
+    assert not poll_starved(runtime)  # the poll ran just now
+    late = now - timedelta(seconds=3 * runtime.settings.poll_interval_seconds)
+    runtime.store.record_cycle("poll", {"finished": late.isoformat()})
+    runtime.redis.set(runtime.store.k.lock("cycle"), "someone")
+    assert not poll_starved(runtime)  # a poll is running: nothing to give way to
+    runtime.redis.delete(runtime.store.k.lock("cycle"))
+    assert poll_starved(runtime)  # overdue and not running: this watch gives way
+    assert not poll_starved(runtime)  # but the next watch runs
