@@ -15,11 +15,12 @@ FILE --latency-ms N[:J] --print-env`` in its own process; a private redis-server
 
 It polls the sandbox's ``GET /progress`` twice a second and reports, as JSON and a table:
 wall time until every escalation of the burst has its epic and its record; until everything is
-written (the last write call, once the service's outbox is empty, no claim is held and nothing
-changed for ``--settle`` seconds); calls made against the true floor (``benchmarks/burst_stats.py`` says how it is
-counted); mean and max calls in flight (from the request log's ``started_unix`` and
-``duration_ms``); 429s by reason and how they ended; p50/p95/max ticket-to-epic of the injected
-tickets. ``--jira-limits cloud-2026`` turns on the sandbox's Jira limits.
+written (the last write call, once the service's outbox is empty, no claim is held, the SLA
+watch has recorded every epic's birth and nothing changed for ``--settle`` seconds); calls
+made against the true floor (``benchmarks/burst_stats.py`` says how it is counted); mean and
+max calls in flight (from the request log's ``started_unix`` and ``duration_ms``); 429s by
+reason and how they ended; p50/p95/max ticket-to-epic of the injected tickets.
+``--jira-limits cloud-2026`` turns on the sandbox's Jira limits.
 """
 
 from __future__ import annotations
@@ -142,6 +143,14 @@ class Watch(threading.Thread):
         self.latest = p
 
 
+def unshown(client: Any) -> int:
+    """Open escalations whose epic's birth the SLA watch has not recorded yet: its "shown"
+    decision (and the plan issues it re-dates) is work still to come."""
+    ids = [m.decode() for m in client.smembers("esc:open")]
+    raws = client.hmget("esc:escalations", ids) if ids else []
+    return sum(1 for raw in raws if raw and json.loads(raw).get("shown_at") is None)
+
+
 def run_one(book: dict[str, Any], book_path: Path, workers: int, a: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"burst-{workers}-"))
     redis_server = RedisServer()
@@ -175,10 +184,12 @@ def run_one(book: dict[str, Any], book_path: Path, workers: int, a: argparse.Nam
         while time.time() < deadline:
             if workers == 0 and service.poll() is not None:
                 break
-            # done: nothing decided is left to write (outbox empty, no claim held) and nothing changed
-            # for --settle s; counts alone stop a run while a worker still reads, decides or PUTs
+            # done: nothing decided is left to write (outbox empty, no claim held), the watch has seen
+            # every epic, and nothing changed for --settle s; counts alone stop a run while a worker
+            # still reads, decides or PUTs
             settled = time.time() - watch.changed > a.settle and watch.pending == 0
-            if workers and settled and all(acc in watch.first_epic for acc, _ in injected):
+            if workers and settled and all(acc in watch.first_epic for acc, _ in injected) \
+                    and not unshown(redis_server.client):
                 break
             time.sleep(0.5)
         ended = time.time()
