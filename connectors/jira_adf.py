@@ -158,6 +158,10 @@ def _header(doc: TrackingDocument) -> list[Node]:
     ]
 
 
+COMMUNICATIONS_OMITTED = ("{} earlier communications are not shown here; the linked tickets and the epic's "
+                          "comments hold them all.")
+
+
 def _omitted(count: int, what: str, where: str) -> list[Node]:
     if not count:
         return []
@@ -184,7 +188,8 @@ def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
     content.append(heading("Resolution Plan"))
     content.append(_plan_table(doc.plan, jira_url, doc.plan_keys_known) if doc.plan else paragraph("No plan yet."))
     content.append(heading("Customer Communication Log"))
-    content += _omitted(doc.communications_omitted, "communications are", "see the linked tickets")
+    if doc.communications_omitted:
+        content.append(paragraph(text(COMMUNICATIONS_OMITTED.format(doc.communications_omitted), {"type": "em"})))
     content.append(table(["When", "Channel", "Author", "Summary"],
                          [[when(c.at), c.channel, c.author, [f"{c.ticket}: " if c.ticket else None, c.summary]]
                           for c in doc.communications])

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from connectors.jira_adf import PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
+from connectors.jira_adf import COMMUNICATIONS_OMITTED, PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
 from rules.tracking import PlanRow, TrackingDocument
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
@@ -85,8 +85,7 @@ def render(doc: TrackingDocument) -> str:
     out += _plan(doc.plan, doc.plan_keys_known) if doc.plan else ["No plan yet."]
     out += ["", "h2. Customer Communication Log"]
     if doc.communications_omitted:
-        out.append(f"_{doc.communications_omitted} earlier communications are not shown here to stay within "
-                   "Jira's size limit; see the linked tickets._")
+        out.append(f"_{COMMUNICATIONS_OMITTED.format(doc.communications_omitted)}_")
     out += table(["When", "Channel", "Author", "Summary"], [
         [when(c.at), esc(c.channel), esc(c.author), esc(f"{c.ticket}: {c.summary}" if c.ticket else c.summary)]
         for c in doc.communications]) if doc.communications else ["No public reply to the customer yet."]

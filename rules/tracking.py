@@ -147,7 +147,7 @@ def issue_summary(esc: Escalation) -> str:
 
 
 def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: Mapping[str, str] | None = None,
-                      communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
+                      communications: Iterable[LogEntry] | None = None, people: Mapping[str, User] | None = None,
                       timeline_keep: int | None = None, communications_keep: int | None = None,
                       text_limit: int | None = None) -> TrackingDocument:
     """The document for ``esc``.
@@ -158,6 +158,8 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
     characters and lists at most :data:`STAKEHOLDERS_SHORT` stakeholders: the last resort for
     an escalation whose texts alone are too long.
     ``plan_keys`` (step -> Jira key) lets the plan table link its rows to the plan issues.
+    ``communications`` None (the default) is the log the escalation carries, with its count of
+    earlier entries; a given log replaces it.
     """
     def cut(text: str) -> str:
         return text if text_limit is None or len(text) <= text_limit else text[: max(0, text_limit - 1)] + "\u2026"
@@ -169,7 +171,8 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         timeline = timeline[len(timeline) - max(0, timeline_keep):] if timeline_keep > 0 else ()
     if text_limit is not None:
         timeline = tuple(e.model_copy(update={"text": cut(e.text)}) for e in timeline)
-    all_log = tuple(communications)
+    all_log = esc.communications if communications is None else tuple(communications)
+    earlier = esc.communications_earlier if communications is None else 0
     log = all_log
     if communications_keep is not None and len(log) > communications_keep:
         log = log[len(log) - max(0, communications_keep):] if communications_keep > 0 else ()
@@ -186,7 +189,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
         root_cause=cut(esc.root_cause) if esc.root_cause else None,
         plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
-        communications=log, communications_omitted=len(all_log) - len(log),
+        communications=log, communications_omitted=earlier + len(all_log) - len(log),
         stakeholders=shown_people, stakeholders_omitted=len(people_rows) - len(shown_people),
         resolution_summary=cut(esc.resolution_summary), shortened=text_limit is not None,
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
