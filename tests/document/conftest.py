@@ -14,6 +14,7 @@ from rules.book import parse_book
 from rules.config import default_config
 from rules.models import Book, Escalation
 from tests.paths import EXAMPLES
+from tests.sync.conftest import redis_server, redis_url  # noqa: F401 - shared fixtures (the live log tests)
 
 SCHEMA = Path(__file__).resolve().parent / "schema" / "adf-full.json"
 
