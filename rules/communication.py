@@ -24,7 +24,7 @@ __all__ = ["EPIC_CHANNEL", "KEEP", "LogEntry", "communication_log", "epic_reply"
            "log_record", "log_text", "logged", "ticket_reply"]
 
 FIRST_LINE_LIMIT = 200
-EPIC_CHANNEL = "jira"
+EPIC_CHANNEL = "epic"
 """The channel shown for a comment on the epic itself (it has no support channel)."""
 KEEP = 50
 """Entries an escalation keeps (the newest); older ones are counted. 50 first lines fit the

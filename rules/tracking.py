@@ -102,9 +102,19 @@ class TrackingDocument(Frozen):
     plan_keys_known: bool = True
     """False when the writer did not say which plan issues exist (the epic's first write)."""
     stakeholders_omitted: int = 0
+    owner_name: str = ""
+    """The owner's name, when the writer knows the people (shown beside the e-mail)."""
     shortened: bool = False
     """Long texts were cut to fit Jira's limit (the Salesforce record has them whole)."""
     ownership_note: str = OWNERSHIP_NOTE
+
+
+def owner_text(doc: TrackingDocument) -> str:
+    """The owner as the document shows it: ``Lee Park (lee@vendor.example)``, the e-mail alone
+    when the name is unknown, ``unassigned`` without an owner."""
+    if not doc.owner:
+        return "unassigned"
+    return f"{doc.owner_name} ({doc.owner})" if doc.owner_name else doc.owner
 
 
 def trigger_line(t: Trigger) -> str:
@@ -176,7 +186,9 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
     log = all_log
     if communications_keep is not None and len(log) > communications_keep:
         log = log[len(log) - max(0, communications_keep):] if communications_keep > 0 else ()
-    people_rows = _stakeholders(esc, {k.lower(): v for k, v in (people or {}).items()})
+    directory = {k.lower(): v for k, v in (people or {}).items()}
+    people_rows = _stakeholders(esc, directory)
+    owner = directory.get((esc.owner or "").lower())
     shown_people = people_rows if text_limit is None else people_rows[:STAKEHOLDERS_SHORT]
     sponsor = esc.exec_sponsor if text_limit is None else esc.exec_sponsor.model_copy(
         update={"reasons": tuple(cut(r) for r in esc.exec_sponsor.reasons)})
@@ -195,7 +207,7 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
         post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
-        plan_keys_known=plan_keys is not None,
+        plan_keys_known=plan_keys is not None, owner_name=owner.name if owner is not None else "",
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from connectors.jira_tickets import plain_text
+from rules.communication import EPIC_CHANNEL
 from rules.models import Comment, Escalation, Person
 from sandbox.server import Sandbox
 from sync.runtime import Runtime
@@ -98,7 +99,8 @@ def test_a_public_reply_on_a_linked_ticket_reaches_the_epic_and_the_record_inter
     assert THEIRS not in shown and THEIRS not in logged, "the customer's own words are not ours"
     if sb.flavour == "datacenter":
         wiki = sb.jira_issue(epic).description
-        assert "h2. Customer Communication Log" in wiki and "||When||Channel||Author||Summary||" in wiki
+        assert "h2. Customer Communication Log" in wiki and "||When||Channel||Author||Said||" in wiki
+        assert f"|portal, [{ticket}]|Ana Silva|{REPLY}|" in wiki
 
 
 def test_a_restart_reads_the_same_comments_again_and_logs_nothing_twice(cloud_site, redis_url):
@@ -138,8 +140,8 @@ def test_a_persons_public_comment_on_the_epic_joins_the_log_the_connectors_own_n
     rt.watch()
     after = acme(rt)
     assert [(e.channel, e.author, e.summary) for e in after.communications if e.ticket is None] == [
-        ("jira", "Lee Park", said)]
-    assert said in description(sb, epic) and f"jira  Lee Park: {said}" in record_log(sb, esc.id)
+        (EPIC_CHANNEL, "Lee Park", said)]
+    assert said in description(sb, epic) and f"{EPIC_CHANNEL}  Lee Park: {said}" in record_log(sb, esc.id)
     assert ours not in record_log(sb, esc.id), "the connector's own comment (by its Jira user) is not ours to log"
 
 
