@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from connectors.jira_adf import PLAN_ISSUE_UNKNOWN
 from connectors.jira_tickets import plain_text
 from rules.communication import EPIC_CHANNEL
 from rules.models import Comment, Escalation, Person
@@ -97,6 +98,7 @@ def test_a_public_reply_on_a_linked_ticket_reaches_the_epic_and_the_record_inter
     assert REPLY in shown and f"Ana Silva on {ticket}: {REPLY}" in logged
     assert NOTE not in shown and NOTE not in logged, "an internal note is never a communication"
     assert THEIRS not in shown and THEIRS not in logged, "the customer's own words are not ours"
+    assert PLAN_ISSUE_UNKNOWN not in shown, "a rewrite after the plan issues exist links them"
     if sb.flavour == "datacenter":
         wiki = sb.jira_issue(epic).description
         assert "h2. Customer Communication Log" in wiki and "||When||Channel||Author||Said||" in wiki
