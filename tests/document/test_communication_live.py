@@ -29,12 +29,6 @@ NOTE = "Internal: the export queue is saturated, engineering on it."
 THEIRS = "Thanks, we are waiting for the fix."
 
 
-@pytest.fixture(params=["cloud", "datacenter"])
-def site(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    with Sandbox(EXAMPLES / "small_book.yaml", flavour=request.param) as sb:
-        yield sb
-
-
 @pytest.fixture
 def cloud_site() -> Iterator[Sandbox]:
     with Sandbox(EXAMPLES / "small_book.yaml") as sb:
@@ -79,9 +73,20 @@ def poll(sb: Sandbox, rt: Runtime) -> None:
     rt.cycle()
 
 
+def replied(sb: Sandbox, redis_url: str) -> tuple[Runtime, Escalation]:
+    """Gone live; then Ana's public reply on the Acme escalation's ticket, and the next poll."""
+    rt = runtime_on(sb, redis_url)
+    go_live(sb, rt, watches=1)
+    esc = acme(rt)
+    sb.clock.advance(60)
+    comment(sb, esc.tickets[0], AGENT, REPLY)
+    poll(sb, rt)
+    return rt, esc
+
+
 def test_a_public_reply_on_a_linked_ticket_reaches_the_epic_and_the_record_internal_and_customer_never(
-        site, redis_url):
-    sb = site
+        any_sandbox, redis_url):
+    sb = any_sandbox
     rt = runtime_on(sb, redis_url)
     go_live(sb, rt, watches=1)
     esc = acme(rt)
@@ -107,12 +112,7 @@ def test_a_public_reply_on_a_linked_ticket_reaches_the_epic_and_the_record_inter
 
 def test_a_restart_reads_the_same_comments_again_and_logs_nothing_twice(cloud_site, redis_url):
     sb = cloud_site
-    rt = runtime_on(sb, redis_url)
-    go_live(sb, rt, watches=1)
-    esc = acme(rt)
-    sb.clock.advance(60)
-    comment(sb, esc.tickets[0], AGENT, REPLY)
-    poll(sb, rt)
+    rt, esc = replied(sb, redis_url)
     before = acme(rt).communications
     assert [e.summary for e in before].count(REPLY) == 1
     again = runtime_on(sb, redis_url)  # a new process: the overlap window reads the ticket once more
@@ -124,8 +124,8 @@ def test_a_restart_reads_the_same_comments_again_and_logs_nothing_twice(cloud_si
     assert description(sb, again.store.index(esc.id)["epic"]).count(REPLY) == 1
 
 
-def test_a_persons_public_comment_on_the_epic_joins_the_log_the_connectors_own_never(site, redis_url):
-    sb = site
+def test_a_persons_public_comment_on_the_epic_joins_the_log_the_connectors_own_never(any_sandbox, redis_url):
+    sb = any_sandbox
     rt = runtime_on(sb, redis_url)
     go_live(sb, rt, watches=1)
     esc = acme(rt)
@@ -149,12 +149,7 @@ def test_a_persons_public_comment_on_the_epic_joins_the_log_the_connectors_own_n
 
 def test_with_every_email_hidden_our_people_are_still_ours_and_named(private_site, redis_url):
     sb = private_site
-    rt = runtime_on(sb, redis_url)
-    go_live(sb, rt, watches=1)
-    esc = acme(rt)
-    sb.clock.advance(60)
-    comment(sb, esc.tickets[0], AGENT, REPLY)
-    poll(sb, rt)
+    rt, esc = replied(sb, redis_url)
     entries = [e for e in acme(rt).communications if e.summary == REPLY]
     assert [e.author for e in entries] == ["Ana Silva"], "the display name, never a missing e-mail"
     assert REPLY in record_log(sb, esc.id)
