@@ -11,7 +11,7 @@ The escalation carries its log (:attr:`rules.models.Escalation.communications`, 
 no extra read: the poll adds an entry when it sees a public vendor comment on a linked ticket
 (:func:`ticket_reply`), the watch when a person comments on the epic (:func:`epic_reply`).
 The log starts when the escalation links the ticket: replies from before it are the ticket's
-history, not the escalation's. Pure.
+history, not the escalation's. Pure, and idempotent: a comment seen again changes nothing.
 """
 
 from __future__ import annotations
@@ -97,8 +97,17 @@ def logged(esc: Escalation, entries: Iterable[LogEntry], keep: int = KEEP) -> Es
 
 
 def ticket_reply(esc: Escalation | None, ticket: Ticket, comment: Comment) -> Escalation | None:
-    """The escalation with a public vendor reply on one of its tickets logged; None if not one."""
-    if esc is None or esc.status not in LOGGING or ticket.key not in esc.tickets or not is_communication(comment):
+    """The escalation with a public vendor reply on one of its tickets logged; None if not one.
+
+    Only replies after the ticket joined the escalation count: after the first trigger naming it
+    (a ticket a burst adds later joins when it is created, before any of its comments). Decided
+    from the escalation alone, so a comment delivered again (an overlap window, a replay) gets
+    the same answer as the first time, whatever the order it comes in.
+    """
+    if esc is None or esc.status not in LOGGING or not is_communication(comment):
+        return None
+    linked = min((t.at for t in esc.triggers if ticket.key in t.tickets), default=None)
+    if linked is None or comment.at <= linked:
         return None
     new = logged(esc, [_entry(comment, ticket.channel, ticket.key)])
     return None if new is esc else new

@@ -18,7 +18,7 @@ from rules.communication import (
     logged,
     ticket_reply,
 )
-from rules.models import Comment, Person, Ticket
+from rules.models import Comment, Person, Ticket, Trigger
 from tests.document.test_adf_schema import T0
 
 AGENT = Person(email="sam.agent@vendor.example", name="Sam Agent")
@@ -123,8 +123,11 @@ def test_the_log_keeps_each_comment_once_oldest_first_and_only_the_newest(items,
 
 
 def test_a_reply_on_a_ticket_the_escalation_does_not_link_is_not_its_communication() -> None:
-    esc = _escalation().model_copy(update={"tickets": ("SUP-1",)})
-    reply = Comment(at=T0, author=AGENT, body="We restarted the job", id="7")
+    esc = _escalation().model_copy(update={"tickets": ("SUP-1",), "triggers": (
+        Trigger(id="k", kind="keyword", account="001", at=T0, tickets=("SUP-1",)),)})
+    reply = Comment(at=T0 + timedelta(minutes=5), author=AGENT, body="We restarted the job", id="7")
+    assert ticket_reply(esc, ticket("SUP-1", "email"), reply.model_copy(update={"at": T0})) is None, \
+        "a reply from before the ticket joined the escalation is the ticket's history"
     assert ticket_reply(esc, ticket("SUP-2", "email"), reply) is None
     assert ticket_reply(esc, ticket("SUP-1", "email"), reply.model_copy(update={"public": False})) is None
     assert ticket_reply(esc, ticket("SUP-1", "email"), reply.model_copy(update={"author": CUSTOMER})) is None
