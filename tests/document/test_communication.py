@@ -150,3 +150,18 @@ def test_the_record_field_keeps_the_newest_lines_and_says_how_many_it_left_out()
     left_out = int(cut.splitlines()[0].split()[0][1:])
     assert left_out + len(cut.splitlines()) - 1 == 50
     assert log_record(_escalation(), 100) is None
+
+
+def test_a_new_entry_alone_rewrites_the_epic_and_the_record_under_fresh_keys_and_posts_nothing() -> None:
+    from rules.intents import Comment as CommentIntent
+    from rules.intents import SetFields, UpsertRecord, intents_for
+
+    esc = _escalation()
+    entry = _entry(1)
+    new = logged(esc, [entry])
+    writes = intents_for(esc, new, evidence=True)
+    assert {type(i) for i in writes} == {SetFields, UpsertRecord}
+    assert not any(isinstance(i, CommentIntent) for i in writes)
+    before = {i.key for i in intents_for(None, esc)}
+    assert not before & {i.key for i in writes}, "keys never used before: the executor cannot skip them as done"
+    assert intents_for(new, logged(new, [entry])) == [], "the same comment again: nothing to write"
