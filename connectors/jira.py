@@ -2,7 +2,9 @@
 
 Custom fields are found by name once (``/field``) and cached; JQL dates are written at Jira's
 minute precision in the API user's time zone (``/myself``); searches page by
-``nextPageToken`` (Cloud) or ``startAt`` (Data Center) and ask only for the fields needed.
+``nextPageToken`` (Cloud) or ``startAt`` (Data Center) and ask only for the fields needed; every
+paged read (searches, comments, changelogs) goes through :mod:`connectors.pagination`, and what a
+search embeds capped (comments; Cloud's changelog, 40 histories) is completed from its own resource.
 Every value put into JQL is quoted and escaped. HTTP outcomes map onto
 :mod:`connectors.errors`. The client's own retries are off (``max_retries=0``): one retry policy,
 the shell's (a ``gate`` paces every request and absorbs a 429 by its ``Retry-After``, scoped by
@@ -29,11 +31,13 @@ from connectors.errors import FatalError, RetriableError
 from connectors.jira_errors import error_text
 from connectors.jira_people import people_for
 from connectors.jira_retries import no_blind_write_retries
+from connectors.pagination import OffsetPaginator, TokenPaginator, count_of, paged
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE = 100
 BULK = 50  # issues per bulk create (Jira's limit)
+SEARCH_CHANGELOG_CAP = 40  # histories Cloud's enhanced search embeds per issue at most (JRACLOUD-96459)
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 TICKET_FIELDS = ["summary", "description", "priority", "labels", "components", "status", "reporter",
                  "created", "updated", "comment"]
@@ -137,25 +141,22 @@ class JiraConnector:
     # --- reads ---------------------------------------------------------------------------
 
     def search(self, what: str, jql: str, fields: list[str], expand: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every issue matching ``jql``, page by page, with only ``fields`` (and ``expand``, Data Center)."""
+        """Every issue matching ``jql``, page by page, with only ``fields`` (and ``expand``):
+        ``nextPageToken`` pages on Cloud, ``startAt`` pages on Data Center (connectors/pagination.py)."""
         if self.cloud:
-            token: str | None = None
-            while True:
-                page = self.call(what, lambda t=token: self.client.enhanced_search_issues(
-                    jql, nextPageToken=t, maxResults=PAGE, fields=fields, json_result=True))
-                yield from page.get("issues", [])
-                token = page.get("nextPageToken")
-                if not token:
-                    return
-        start = 0
-        while True:
-            page = self.call(what, lambda s=start: self.client.search_issues(
-                jql, startAt=s, maxResults=PAGE, fields=fields, expand=expand, json_result=True))
-            issues = page.get("issues", [])
-            yield from issues
-            start += len(issues)
-            if not issues or start >= int(page.get("total", 0)):
-                return
+            return paged(TokenPaginator("issues", what), lambda p: self.call(
+                what, lambda: self.client.enhanced_search_issues(
+                    jql, nextPageToken=p["nextPageToken"], maxResults=PAGE, fields=fields, expand=expand,
+                    json_result=True)))
+        return paged(OffsetPaginator("issues", what, PAGE), lambda p: self.call(
+            what, lambda: self.client.search_issues(
+                jql, startAt=p["startAt"], maxResults=p["maxResults"], fields=fields, expand=expand,
+                json_result=True)))
+
+    def pages(self, what: str, path: str, items_key: str) -> Iterator[dict[str, Any]]:
+        """Every item of a ``startAt``-paged REST v2 resource (comments, changelog), through ``send``."""
+        return paged(OffsetPaginator(items_key, what, PAGE), lambda p: self.send(
+            what, "GET", f"{path}?startAt={p['startAt']}&maxResults={p['maxResults']}"))
 
     def tickets_since(self, base_jql: str, since: datetime | None) -> Iterator[dict[str, Any]]:
         """Support issues updated at or after ``since`` (minute-floored), oldest first."""
@@ -180,14 +181,27 @@ class JiraConnector:
             return issue
         if total <= have or not issue.get("key"):
             return issue
-        comments, start = [], 0
-        while True:
-            page = self.send("comments", "GET", f"issue/{issue['key']}/comment?startAt={start}&maxResults=100")
-            comments.extend(page.get("comments", []))
-            start += len(page.get("comments", []))
-            if not page.get("comments") or start >= int(page.get("total", 0)):
-                break
+        comments = list(self.pages("comments", f"issue/{issue['key']}/comment", "comments"))
         issue["fields"]["comment"] = {"comments": comments, "total": len(comments)}
+        return issue
+
+    def _complete_changelog(self, issue: dict[str, Any]) -> dict[str, Any]:
+        """Cloud's enhanced search embeds only the most recent changelog histories (40 at most,
+        JRACLOUD-96459; the old search embedded 100), so a busy issue's earlier changes (a
+        reassignment pushed out by later field updates) would be lost to the people-following
+        watch: read the whole changelog (``GET issue/{key}/changelog``, oldest first) when the
+        embedded one is cut or as long as the cap (``total`` is documented only as "the number of
+        results on the page", so the cap is the dependable sign). Data Center embeds every history."""
+        block = issue.get("changelog")
+        if not self.cloud or not isinstance(block, dict) or not issue.get("key"):
+            return issue
+        histories = block.get("histories")
+        if not isinstance(histories, list):
+            return issue
+        if len(histories) < SEARCH_CHANGELOG_CAP and (count_of(block.get("total")) or 0) <= len(histories):
+            return issue
+        values = list(self.pages("changelog", f"issue/{jql_key(str(issue['key']))}/changelog", "values"))
+        issue["changelog"] = {"startAt": 0, "maxResults": len(values), "total": len(values), "histories": values}
         return issue
 
     def activity_since(self, project: str, since: datetime | None, extra_fields: list[str]) -> Iterator[dict[str, Any]]:
@@ -198,19 +212,8 @@ class JiraConnector:
             jql += f" AND updated >= {self.jql_time(since)}"
         jql += " ORDER BY updated ASC, key ASC"
         fields = ["status", "labels", "parent", "comment", "updated", "issuetype", *extra_fields]
-        if self.cloud:
-            token: str | None = None
-            while True:
-                page = self.call("activity search", lambda t=token: self.client.enhanced_search_issues(
-                    jql, nextPageToken=t, maxResults=PAGE, fields=fields, expand="changelog",
-                    json_result=True))
-                for issue in page.get("issues", []):
-                    yield self._complete_comments(issue)
-                token = page.get("nextPageToken")
-                if not token:
-                    return
         for issue in self.search("activity search", jql, fields, expand="changelog"):  # i12: people's changes
-            yield self._complete_comments(issue)
+            yield self._complete_comments(self._complete_changelog(issue))
 
     def field_id(self, name: str) -> str | None:
         """A field's id by its name, or None when the site has no such field."""
@@ -289,15 +292,8 @@ class JiraConnector:
 
     def comment_texts(self, key: str) -> list[str]:
         """Every comment's text on an issue (v2: plain text), to find one a lost answer hid."""
-        texts: list[str] = []
-        start = 0
-        while True:
-            page = self.send("comments", "GET", f"issue/{jql_key(key)}/comment?startAt={start}&maxResults=100")
-            comments = page.get("comments", []) if isinstance(page, dict) else []
-            texts.extend(str(c.get("body") or "") for c in comments)
-            start += len(comments)
-            if not comments or start >= int(page.get("total", 0)):
-                return texts
+        return [str(c.get("body") or "") for c in self.pages("comments", f"issue/{jql_key(key)}/comment", "comments")
+                if isinstance(c, dict)]
 
     def watch(self, key: str, account_id: str) -> None:
         self.send("add watcher", "POST", f"issue/{jql_key(key)}/watchers", account_id)

@@ -178,6 +178,7 @@ def people_for(jira: Any, *, mapping_file: str | None = None, salesforce: Any = 
         return existing  # type: ignore[no-any-return]
 
     def search(query: str) -> list[Mapping[str, Any]]:
+        # one page on purpose (i11pag): a full e-mail matching more than 20 users is ambiguous anyway
         users = jira.call("user search", lambda: jira.client.search_users(query=query, maxResults=20))
         return [getattr(u, "raw", {}) for u in users]
 

@@ -28,6 +28,7 @@ from simple_salesforce.format import format_soql
 
 from connectors.calls import response_hook
 from connectors.errors import FatalError, RetriableError, SkippableRecordError
+from connectors.pagination import RecordsPaginator, paged
 from connectors.salesforce_auth import Token, TokenSource
 from rules.models import Account, HealthSample, Role, User
 
@@ -121,17 +122,15 @@ class SalesforceConnector:
             self.api_usage = (usage.used, usage.total)
 
     def query(self, what: str, soql: str) -> Iterator[dict[str, Any]]:
-        """All rows of a query, page by page (2,000 a page by default)."""
-        def first(c: Salesforce) -> dict[str, Any]:
-            return c.query(soql)  # type: ignore[no-any-return]
+        """All rows of a query, page by page (2,000 a page by default): ``done``/``nextRecordsUrl``
+        (connectors/pagination.py), each page through :meth:`call`."""
+        def fetch(params: dict[str, Any]) -> Any:
+            url = params.get("nextRecordsUrl")
+            if url is None:
+                return self.call(what, lambda c: c.query(soql))
+            return self.call(what, lambda c: c.query_more(url, identifier_is_url=True))
 
-        page = self.call(what, first)
-        while True:
-            yield from page.get("records", [])
-            if page.get("done", True) or not page.get("nextRecordsUrl"):
-                return
-            url = page["nextRecordsUrl"]
-            page = self.call(what, lambda c, u=url: c.query_more(u, identifier_is_url=True))
+        return paged(RecordsPaginator(what), fetch)
 
     # --- reads ---------------------------------------------------------------------------
 

@@ -247,7 +247,7 @@ class JiraApi:
         if what == "changelog" and m == "GET":
             full = r.issue(iss, [], "changelog")["changelog"]["histories"]
             start = int(params.get("startAt") or 0)
-            size = int(params.get("maxResults") or 100)
+            size = min(100, int(params.get("maxResults") or 100))  # Jira: at most 100 a page
             page = full[start : start + size]
             return 200, {"self": f"{r.api}/issue/{iss.key}/changelog", "startAt": start,
                          "maxResults": size, "total": len(full),

@@ -5,6 +5,12 @@ Data Center's ``/search`` (``startAt``/``total``); Cloud answers the removed ``/
 Page-size caps (documented choice): ``maxResults`` defaults to 50; on Cloud it is capped at 100
 when any issue field is asked for and at 5000 when only ``id``/``key`` are; on Data Center at
 1000.
+
+Embedded changelog (i11pag): Cloud's enhanced search embeds at most the 40 most recent histories
+of an issue (``total`` still the full count); more than 40 are read through
+``GET /issue/{key}/changelog``. Atlassian, JRACLOUD-96459: "it's no longer possible to retrieve
+more than 40 changelog/history data for a Work Item ... Use Get changelogs endpoint" (the removed
+``/search`` embedded 100). Data Center's search embeds every history.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sandbox.site import JiraError, Site
 GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
         "A full migration guideline is available at "
         "https://developer.atlassian.com/changelog/#CHANGE-2046")
+SEARCH_CHANGELOG_CAP = 40
 UNBOUNDED = ("Unbounded JQL queries are not allowed here. Please add a search restriction to "
              "your query.")
 
@@ -119,7 +126,7 @@ def search_jql(site: Site, r: Renderer, args: dict[str, Any], text_equals: bool)
         size = min(size, short_page_size(site, fields, expand))
     page = issues[start : start + size]
     props = field_list(args.get("properties"))
-    body: dict[str, Any] = {"issues": [_bean(r, i, fields, expand, props) for i in page]}
+    body: dict[str, Any] = {"issues": [_capped(_bean(r, i, fields, expand, props)) for i in page]}
     if start + size < len(issues):
         body["nextPageToken"] = _token(jql_text, start + size)
         body["isLast"] = False
@@ -156,6 +163,17 @@ def search_dc(site: Site, r: Renderer, args: dict[str, Any], text_equals: bool) 
     return {"expand": "schema,names", "startAt": start, "maxResults": size,
             "total": len(issues),
             "issues": [_bean(r, i, fields, expand, None) for i in page]}
+
+
+def _capped(bean: dict[str, Any]) -> dict[str, Any]:
+    """An enhanced-search bean's changelog cut to the most recent ``SEARCH_CHANGELOG_CAP``
+    histories (kept oldest first), ``total`` still counting them all."""
+    block = bean.get("changelog")
+    if isinstance(block, dict) and len(block.get("histories") or []) > SEARCH_CHANGELOG_CAP:
+        kept = block["histories"][-SEARCH_CHANGELOG_CAP:]
+        bean["changelog"] = {"startAt": 0, "maxResults": SEARCH_CHANGELOG_CAP,
+                             "total": len(block["histories"]), "histories": kept}
+    return bean
 
 
 def _bean(r: Renderer, iss: Any, fields: list[str] | None, expand: str,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 from celery.signals import setup_logging, worker_ready
 
 from sync import liveness
+from sync.settings import ServiceSettings
 
 app = Celery("escalation_sync")
 app.config_from_object("celeryconfig")
@@ -18,7 +17,7 @@ liveness.connect()  # {ns}:alive stamps: a worker that stops doing its job is se
 @worker_ready.connect
 def _serve_metrics(**_: object) -> None:
     """``METRICS_PORT`` set: this worker serves Prometheus metrics (read from Redis)."""
-    port = int(os.environ.get("METRICS_PORT") or 0)
+    port = ServiceSettings().metrics_port
     if port:
         import redis
 
@@ -33,4 +32,4 @@ def _logging(**_: object) -> None:
     """Celery keeps our log format (JSON with LOG_JSON=1 or in a container)."""
     from sync.observe import setup_logging as configure
 
-    configure(os.environ.get("LOG_LEVEL", "INFO"))
+    configure(ServiceSettings().log_level.upper())

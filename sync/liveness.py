@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,13 +58,13 @@ def read_alive(client: redis.Redis, keys: Keys | None = None) -> dict[str, float
     return out
 
 
-def intervals_from_env() -> dict[str, float]:
-    """Each part's beat interval, from the same variables ``celeryconfig`` reads."""
-    def env(name: str, default: float) -> float:
-        return float(os.environ.get(name) or default)
+def intervals_from_settings() -> dict[str, float]:
+    """Each part's beat interval, from the settings ``celeryconfig`` reads (environment and ``.env``)."""
+    from sync.settings import ServiceSettings
 
-    return {"poll": env("POLL_INTERVAL_SECONDS", 60), "flush": env("FLUSH_INTERVAL_SECONDS", 30),
-            "watch": env("SLA_WATCH_INTERVAL_SECONDS", 60)}
+    s = ServiceSettings()
+    return {"poll": s.poll_interval_seconds, "flush": s.flush_interval_seconds,
+            "watch": s.sla_watch_interval_seconds}
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class PartHealth:
 def assess(alive: dict[str, float], now: float, role: str = "all",
            intervals: dict[str, float] | None = None) -> list[PartHealth]:
     """The health of the parts a role is responsible for (``worker``, ``beat`` or ``all``)."""
-    intervals = intervals or intervals_from_env()
+    intervals = intervals or intervals_from_settings()
     parts: list[tuple[str, float]] = []
     if role in ("beat", "all"):
         parts.append((ALIVE_BEAT, BEAT_STALE_SECONDS))

@@ -35,6 +35,8 @@ class ServiceSettings(BaseSettings):
     sla_watch_interval_seconds: float = 60.0
     task_time_limit_seconds: int = Field(default=900, gt=60)
     state_dir: Path = Field(default_factory=_state_dir, description="the beat's schedule file lives here")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="a worker serves Prometheus metrics here; 0: off")
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     # The write path (sync/executor.py, sync/limiter.py)
     jira_max_in_flight: int = Field(default=10, ge=1, description="concurrent Jira calls per worker")

@@ -93,8 +93,8 @@ def test_a_bulk_create_that_times_out_is_not_created_twice(sandbox, redis_url):
 
 
 def test_salesforce_timeouts_are_retriable(sandbox, redis_url):
-    rt = Runtime(settings_for(sandbox, redis_url, http_timeout_seconds=0.5))
-    sandbox.faults.add(Fault("salesforce", delay_ms=1500, count=2, path_contains="/query"))
+    rt = Runtime(settings_for(sandbox, redis_url, http_timeout_seconds=2.0))
+    sandbox.faults.add(Fault("salesforce", delay_ms=4000, count=2, path_contains="/query"))
     result = drive(rt)
     assert len(result.errors) == 2
     assert all(isinstance(e, RetriableError) and "Timeout" in str(e) for e in result.errors)

@@ -8,6 +8,7 @@ import sys
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from connectors.calls import drain
 from sandbox.server import Sandbox
 from sync.commands.status import collect
 from sync.doctor import run_checks
@@ -78,6 +79,7 @@ def test_status_reports_cycles_lag_open_escalations_and_quota(sandbox, redis_url
 def test_metrics_count_api_calls_decisions_and_lag(sandbox, redis_url):
     rt = Runtime(settings_for(sandbox, redis_url))
     sandbox.clear_requests()
+    drain()  # the counts are per process: an earlier test's (a doctor run's) are not this cycle's
     rt.cycle()
     served = [r for r in sandbox.requests(bodies=False) if "oauth2/token" not in r["path"]]
     registry = CollectorRegistry()
