@@ -104,6 +104,7 @@ class Lifecycle(PeopleOnTheEpic):
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
         self._created = {}  # this read's epics only (a long-lived worker must not accumulate them)
+        self._vendor: tuple[frozenset[str], frozenset[str]] | None = None  # i14: who is ours (_said)
         ids = self._fields()
         raw = list(self.jira.activity_since(self.project, since, [
             "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
@@ -164,11 +165,12 @@ class Lifecycle(PeopleOnTheEpic):
         if isinstance(raw, dict) and {str(raw.get(k)).lower() for k in ("accountId", "name", "emailAddress")
                                       if raw.get(k)} & self._identity():
             return None
-        users = self.store.users() or []
-        domains = frozenset(u.email.rpartition("@")[2].lower() for u in users if "@" in u.email)
+        if self._vendor is None:  # once a pass, and only when a person commented
+            users = self.store.users() or []
+            self._vendor = (frozenset(u.email.rpartition("@")[2].lower() for u in users if "@" in u.email),
+                            vendor_names(u.name for u in users))
         return Comment(id=str(c.get("id")) if c.get("id") else None, at=jira_time(c["created"]),
-                       author=person(raw, domains, vendor_names(u.name for u in users)),
-                       body=plain_text(c.get("body")), public=is_public(c))
+                       author=person(raw, *self._vendor), body=plain_text(c.get("body")), public=is_public(c))
 
     def _people(self) -> dict[str, str]:
         """Jira account id -> e-mail, as the writer resolved them (i15: connectors/jira_people.py)."""
