@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rules.tracking import PlanRow, TrackingDocument
+from rules.tracking import PlanRow, TrackingDocument, owner_text
 
 Node = dict[str, Any]
 Inline = Node | str
@@ -150,12 +150,16 @@ def _header(doc: TrackingDocument) -> list[Node]:
             ("ARR", money(doc.arr)),
             ("Severity", [status(sev, SEVERITY_COLOUR.get(sev, "neutral")), f" tier {tier}"]),
             ("Status", [status(doc.status.upper(), STATUS_COLOUR.get(doc.status, "neutral"))]),
-            ("Owner", doc.owner or "unassigned"),
+            ("Owner", owner_text(doc)),
             ("Opened", when(doc.opened)),
             ("Target Resolution", when(doc.target_resolution, "not set")),
         ]),
         severity_panel, sponsor_panel,
     ]
+
+
+COMMUNICATIONS_OMITTED = ("{} earlier communications are not shown here; the linked tickets and the epic's "
+                          "comments hold them all.")
 
 
 def _omitted(count: int, what: str, where: str) -> list[Node]:
@@ -184,9 +188,11 @@ def render(doc: TrackingDocument, jira_url: str | None = None) -> Node:
     content.append(heading("Resolution Plan"))
     content.append(_plan_table(doc.plan, jira_url, doc.plan_keys_known) if doc.plan else paragraph("No plan yet."))
     content.append(heading("Customer Communication Log"))
-    content += _omitted(doc.communications_omitted, "communications are", "see the linked tickets")
-    content.append(table(["When", "Channel", "Author", "Summary"],
-                         [[when(c.at), c.channel, c.author, [f"{c.ticket}: " if c.ticket else None, c.summary]]
+    if doc.communications_omitted:
+        content.append(paragraph(text(COMMUNICATIONS_OMITTED.format(doc.communications_omitted), {"type": "em"})))
+    content.append(table(["When", "Channel", "Author", "Said"],
+                         [[when(c.at), [f"{c.channel}, " if c.ticket else c.channel,
+                                        *(_issue(c.ticket, jira_url) if c.ticket else [])], c.author, c.summary]
                           for c in doc.communications])
                    if doc.communications else paragraph("No public reply to the customer yet."))
     content.append(heading("Internal Stakeholders Notified"))

@@ -65,7 +65,7 @@ def _fit(build: Build, timeline: int, log: int, limit: int) -> dict[str, Any] | 
 
 
 def document_model(esc: Escalation, *, plan_keys: Mapping[str, str] | None = None, arr: float | None = None,
-                   communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
+                   communications: Iterable[LogEntry] | None = None, people: Mapping[str, User] | None = None,
                    timeline_keep: int | None = None, communications_keep: int | None = None,
                    text_limit: int | None = None) -> TrackingDocument:
     return tracking_document(esc, arr=arr, plan_keys=plan_keys, communications=communications, people=people,
@@ -75,7 +75,7 @@ def document_model(esc: Escalation, *, plan_keys: Mapping[str, str] | None = Non
 
 def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] | None = None,
                   jira_url: str | None = None, arr: float | None = None,
-                  communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
+                  communications: Iterable[LogEntry] | None = None, people: Mapping[str, User] | None = None,
                   limit: int = DESCRIPTION_LIMIT - HEADROOM) -> dict[str, Any] | str:
     """The epic's description for ``esc``: an ADF document on Cloud (send it through REST v3),
     wiki markup on Data Center (REST v2).
@@ -86,11 +86,12 @@ def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] 
         plan_keys: step -> Jira key, so the plan table links to the plan issues once they exist.
         jira_url: the site's base URL, to make those links absolute (Cloud).
         arr: the account's ARR (the escalation itself does not carry it).
-        communications: the customer communication log (:func:`rules.communication.communication_log`).
+        communications: the customer communication log; None (the default): the one the
+            escalation carries (:mod:`rules.communication`), with its count of earlier entries.
         people: email -> User, for the stakeholders' names and roles.
         limit: the largest description to return, in characters as Jira counts them.
     """
-    log = tuple(communications)
+    log = None if communications is None else tuple(communications)
     arr = esc.arr if arr is None else arr
 
     def build(timeline_keep: int | None, log_keep: int | None, text_limit: int | None) -> dict[str, Any] | str:
@@ -98,7 +99,7 @@ def epic_document(esc: Escalation, *, cloud: bool, plan_keys: Mapping[str, str] 
                              timeline_keep=timeline_keep, communications_keep=log_keep, text_limit=text_limit)
         return jira_adf.render(doc, jira_url) if cloud else jira_wiki.render(doc)
 
-    return _fit(build, len(esc.timeline), len(log), limit)
+    return _fit(build, len(esc.timeline), len(esc.communications if log is None else log), limit)
 
 
 def adf(text: str) -> dict[str, Any]:

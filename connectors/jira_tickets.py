@@ -8,6 +8,7 @@ Atlassian Document Format body is flattened to text, HTML is kept as text).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,15 +114,38 @@ def degradations(f: dict[str, Any], field_ids: dict[str, str]) -> list[str]:
     return notes
 
 
-def person(user: Any, internal_domains: frozenset[str] = frozenset()) -> Person:
-    """A reporter or comment author. Cloud says who is a customer (``accountType``); where the
-    site does not (Data Center), anyone outside the vendor's own email domains is one."""
+def person(user: Any, internal_domains: frozenset[str] = frozenset(),
+           vendor_names: frozenset[str] = frozenset()) -> Person:
+    """A reporter or comment author, and whether they are a customer.
+
+    Never decided by whether an e-mail is visible (Cloud hides it by profile; Data Center's
+    "User email visibility: hidden" leaves ``emailAddress`` out of every user object):
+
+    1. Cloud says who is a customer: ``accountType`` ``"customer"`` (a Service Management
+       portal customer) is one; ``"atlassian"`` (a licensed user) and ``"app"`` are the vendor's.
+    2. Where the site does not say (Data Center), a visible e-mail's domain decides: the
+       vendor's own domains (``internal_domains``) are not customers, any other is.
+    3. A hidden e-mail: the display name of one of the vendor's people (``vendor_names``,
+       case-folded Salesforce user names) is the vendor's; anyone else is a customer, so a
+       customer's words are never taken for ours (the communication log) nor ignored (triggers).
+    """
     if not isinstance(user, dict):
         return Person()
     email = str(user.get("emailAddress") or "").lower()
+    name = str(user.get("displayName") or "")
     kind = user.get("accountType")
-    customer = kind == "customer" if kind else bool(email) and email.rpartition("@")[2] not in internal_domains
-    return Person(email=email, name=str(user.get("displayName") or ""), customer=customer)
+    if kind:
+        customer = kind == "customer"
+    elif email:
+        customer = email.rpartition("@")[2] not in internal_domains
+    else:
+        customer = " ".join(name.split()).casefold() not in vendor_names
+    return Person(email=email, name=name, customer=customer)
+
+
+def vendor_names(names: Iterable[str]) -> frozenset[str]:
+    """The vendor's people's names as :func:`person` compares them (whitespace and case folded)."""
+    return frozenset(" ".join(n.split()).casefold() for n in names if n and n.strip())
 
 
 def is_public(comment: dict[str, Any]) -> bool:
@@ -135,9 +159,11 @@ def is_public(comment: dict[str, Any]) -> bool:
 
 
 def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str],
-                      internal_domains: frozenset[str] = frozenset()) -> Ticket:
+                      internal_domains: frozenset[str] = frozenset(),
+                      names: frozenset[str] = frozenset()) -> Ticket:
     """Map one issue. ``field_ids``: "channel", "account", "title" -> custom field id;
-    ``internal_domains``: the vendor's email domains (who is not a customer, on Data Center)."""
+    ``internal_domains`` and ``names`` (:func:`vendor_names`): the vendor's e-mail domains and
+    people, who are not customers where Jira does not say (Data Center; :func:`person`)."""
     key = str(issue.get("key") or issue.get("id") or "?")
     f = issue.get("fields")
     if not isinstance(f, dict):
@@ -145,14 +171,14 @@ def ticket_from_issue(issue: dict[str, Any], field_ids: dict[str, str],
     try:
         channel_raw = f.get(field_ids.get("channel", ""))
         channel = (channel_raw or {}).get("value") if isinstance(channel_raw, dict) else channel_raw
-        reporter = person(f.get("reporter"), internal_domains)
+        reporter = person(f.get("reporter"), internal_domains, names)
         title = f.get(field_ids.get("title", ""))
         if title:
             reporter = reporter.model_copy(update={"title": str(title)[:200]})
         comments_raw = (f.get("comment") or {}).get("comments") or []
         comments = tuple(
             Comment(id=str(c.get("id")) if c.get("id") else None, at=jira_time(c["created"]),
-                    author=person(c.get("author"), internal_domains), body=plain_text(c.get("body")),
+                    author=person(c.get("author"), internal_domains, names), body=plain_text(c.get("body")),
                     public=is_public(c))
             for c in comments_raw if isinstance(c, dict) and c.get("created")
         )

@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from connectors.jira_adf import PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
-from rules.tracking import PlanRow, TrackingDocument
+from connectors.jira_adf import COMMUNICATIONS_OMITTED, PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
+from rules.tracking import PlanRow, TrackingDocument, owner_text
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
 PANEL_COLOUR = {"SEV-1": "#FFEBE6", "SEV-2": "#FFFAE6", "SEV-3": "#EAE6FF", "SEV-4": "#DEEBFF"}
@@ -55,7 +55,7 @@ def render(doc: TrackingDocument) -> str:
     facts = [("Escalation ID", esc(doc.escalation_id)), ("Customer", esc(f"{doc.customer} ({doc.account})")),
              ("ARR", esc(arr)),
              ("Severity", f"{{color:{SEVERITY_COLOUR.get(sev, 'black')}}}*{sev}*{{color}} tier {doc.tier}"),
-             ("Status", esc(doc.status)), ("Owner", esc(doc.owner or "unassigned")), ("Opened", when(doc.opened)),
+             ("Status", esc(doc.status)), ("Owner", esc(owner_text(doc))), ("Opened", when(doc.opened)),
              ("Target Resolution", when(doc.target_resolution, "not set"))]
     out += [f"||{label}|{value}|" for label, value in facts]
     breaches = breach_text(doc) if doc.breaches else ""
@@ -85,10 +85,9 @@ def render(doc: TrackingDocument) -> str:
     out += _plan(doc.plan, doc.plan_keys_known) if doc.plan else ["No plan yet."]
     out += ["", "h2. Customer Communication Log"]
     if doc.communications_omitted:
-        out.append(f"_{doc.communications_omitted} earlier communications are not shown here to stay within "
-                   "Jira's size limit; see the linked tickets._")
-    out += table(["When", "Channel", "Author", "Summary"], [
-        [when(c.at), esc(c.channel), esc(c.author), esc(f"{c.ticket}: {c.summary}" if c.ticket else c.summary)]
+        out.append(f"_{COMMUNICATIONS_OMITTED.format(doc.communications_omitted)}_")
+    out += table(["When", "Channel", "Author", "Said"], [
+        [when(c.at), esc(c.channel) + (f", [{c.ticket}]" if c.ticket else ""), esc(c.author), esc(c.summary)]
         for c in doc.communications]) if doc.communications else ["No public reply to the customer yet."]
     out += ["", "h2. Internal Stakeholders Notified"]
     out += table(["Name", "Role", "Notified"], [[esc(s.name), esc(s.role or "-"), when(s.notified)]

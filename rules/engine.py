@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from rules.communication import ticket_reply
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.hit_window import HitWindow
@@ -86,6 +87,12 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
         state = state.model_copy(update={"escalation": decision.escalation})
+    if isinstance(event, CommentAdded):  # a public reply by our people on a linked ticket: the log
+        replied = ticket_reply(state.escalation, event.ticket, event.comment)
+        if replied is not None:
+            state = state.model_copy(update={"escalation": replied})
+            decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
+                        else Decision(action="update", escalation=replied, reasons=()))
     return Outcome(
         state=_prune(state, ctx),
         decisions=(decision,) if decision else (),

@@ -9,7 +9,7 @@ the same transaction as the decision, carry each out once, record that it did, a
 a retry. Notification kinds are decided here from typed facts (a tier that rose, a breach
 added, a sponsor newly required), never by matching the text of reasons.
 
-The sequence of an update is the escalation's timeline length after it: it only grows, one
+The sequence of an update is the escalation's timeline length (plus its log's count) after it: it only grows, one
 or more entries per decision, so an update's comment key never repeats and never collides with
 an earlier update's (unlike a per-outbox-entry version, which restarts).
 
@@ -237,8 +237,9 @@ def merge(existing: Iterable[Intent], new: Iterable[Intent]) -> list[Intent]:
 # --- deriving intents from decisions ---------------------------------------------------------
 
 def sequence(esc: Escalation) -> int:
-    """The escalation's update sequence: its timeline length (append-only, so monotonic)."""
-    return len(esc.timeline)
+    """The escalation's update sequence: its timeline length plus its communication log's count
+    (both append-only, so monotonic: a new log entry alone gets fresh record and epic keys)."""
+    return len(esc.timeline) + len(esc.communications) + esc.communications_earlier
 
 
 def _steps(esc: Escalation) -> dict[str, PlanStep]:
@@ -278,7 +279,7 @@ def notify_id(kind: NotifyKind, esc: Escalation) -> str:
 def _shown(esc: Escalation) -> tuple[object, ...]:
     """What the epic's own fields show (summary, priority, description's timeline)."""
     return (esc.summary, esc.severity, esc.tier, len(esc.timeline), esc.owner, esc.stakeholders,
-            esc.exec_sponsor, esc.status)
+            esc.exec_sponsor, esc.status, len(esc.communications) + esc.communications_earlier)
 
 
 def intents_for(prev: Escalation | None, new: Escalation, *, reasons: Sequence[str] = (),

@@ -198,6 +198,20 @@ class TimelineEntry(Frozen):
     text: str
 
 
+class LogEntry(Frozen):
+    """One communication to the customer (the tracking document's "Customer Communication Log"):
+    time, channel, author (the display name), the first line said. ``id`` identifies the comment
+    it came from (``<ticket or "epic">:<comment id>``), so the same comment is logged once.
+    Built by :mod:`rules.communication`."""
+
+    at: UtcDatetime
+    channel: str
+    author: str
+    summary: str
+    ticket: str | None = None
+    id: str = ""
+
+
 class PlanStep(Frozen):
     step: str
     owner: str | None
@@ -264,6 +278,10 @@ class Escalation(Frozen):
     dismissed_by: str | None = None
     severity_set_at: UtcDatetime | None = Field(
         default=None, description="a person set the severity on the epic then: only later evidence raises it")
+    # --- the customer communication log (rules.communication) ---
+    communications: tuple[LogEntry, ...] = Field(
+        default=(), description="the newest public replies by the vendor's people, oldest first")
+    communications_earlier: int = Field(default=0, description="older entries no longer kept")
 
     @property
     def is_open(self) -> bool:

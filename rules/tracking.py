@@ -102,9 +102,19 @@ class TrackingDocument(Frozen):
     plan_keys_known: bool = True
     """False when the writer did not say which plan issues exist (the epic's first write)."""
     stakeholders_omitted: int = 0
+    owner_name: str = ""
+    """The owner's name, when the writer knows the people (shown beside the e-mail)."""
     shortened: bool = False
     """Long texts were cut to fit Jira's limit (the Salesforce record has them whole)."""
     ownership_note: str = OWNERSHIP_NOTE
+
+
+def owner_text(doc: TrackingDocument) -> str:
+    """The owner as the document shows it: ``Lee Park (lee@vendor.example)``, the e-mail alone
+    when the name is unknown, ``unassigned`` without an owner."""
+    if not doc.owner:
+        return "unassigned"
+    return f"{doc.owner_name} ({doc.owner})" if doc.owner_name else doc.owner
 
 
 def trigger_line(t: Trigger) -> str:
@@ -147,7 +157,7 @@ def issue_summary(esc: Escalation) -> str:
 
 
 def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: Mapping[str, str] | None = None,
-                      communications: Iterable[LogEntry] = (), people: Mapping[str, User] | None = None,
+                      communications: Iterable[LogEntry] | None = None, people: Mapping[str, User] | None = None,
                       timeline_keep: int | None = None, communications_keep: int | None = None,
                       text_limit: int | None = None) -> TrackingDocument:
     """The document for ``esc``.
@@ -158,6 +168,8 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
     characters and lists at most :data:`STAKEHOLDERS_SHORT` stakeholders: the last resort for
     an escalation whose texts alone are too long.
     ``plan_keys`` (step -> Jira key) lets the plan table link its rows to the plan issues.
+    ``communications`` None (the default) is the log the escalation carries, with its count of
+    earlier entries; a given log replaces it.
     """
     def cut(text: str) -> str:
         return text if text_limit is None or len(text) <= text_limit else text[: max(0, text_limit - 1)] + "\u2026"
@@ -169,11 +181,14 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         timeline = timeline[len(timeline) - max(0, timeline_keep):] if timeline_keep > 0 else ()
     if text_limit is not None:
         timeline = tuple(e.model_copy(update={"text": cut(e.text)}) for e in timeline)
-    all_log = tuple(communications)
+    all_log = esc.communications if communications is None else tuple(communications)
+    earlier = esc.communications_earlier if communications is None else 0
     log = all_log
     if communications_keep is not None and len(log) > communications_keep:
         log = log[len(log) - max(0, communications_keep):] if communications_keep > 0 else ()
-    people_rows = _stakeholders(esc, {k.lower(): v for k, v in (people or {}).items()})
+    directory = {k.lower(): v for k, v in (people or {}).items()}
+    people_rows = _stakeholders(esc, directory)
+    owner = directory.get((esc.owner or "").lower())
     shown_people = people_rows if text_limit is None else people_rows[:STAKEHOLDERS_SHORT]
     sponsor = esc.exec_sponsor if text_limit is None else esc.exec_sponsor.model_copy(
         update={"reasons": tuple(cut(r) for r in esc.exec_sponsor.reasons)})
@@ -186,13 +201,13 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
         root_cause=cut(esc.root_cause) if esc.root_cause else None,
         plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
-        communications=log, communications_omitted=len(all_log) - len(log),
+        communications=log, communications_omitted=earlier + len(all_log) - len(log),
         stakeholders=shown_people, stakeholders_omitted=len(people_rows) - len(shown_people),
         resolution_summary=cut(esc.resolution_summary), shortened=text_limit is not None,
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
         post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
-        plan_keys_known=plan_keys is not None,
+        plan_keys_known=plan_keys is not None, owner_name=owner.name if owner is not None else "",
     )
 
 

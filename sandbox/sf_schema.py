@@ -180,6 +180,7 @@ def default_objects() -> dict[str, dict[str, FieldDef]]:
            filterable=False),
         _c("Resolution_Business_Days__c", "double", label="Resolution (business days)"),
         _c("Dismissed_Trigger_Kinds__c", "string", label="Dismissed Trigger Kinds", length=255),
+        _c("Communication_Log__c", "textarea", label="Communication Log", length=32768, filterable=False),
     ]
     # system fields are never writable; everything else keeps its flags
     return {

@@ -134,6 +134,7 @@ class Executor:
         # decision: clocks, "found in history" timeline entry, plan dues); None: as decided
         self.visible: Callable[[list[Escalation], datetime], list[Escalation]] | None = None
         self.f = fields  # sync.writes: the shapes of an epic, a plan issue, a record
+        self.people: dict[str, Any] = {}  # e-mail -> User, for the document (set per run)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -169,6 +170,8 @@ class Executor:
         records, notifications), so a long flush makes every escalation visible before it writes
         any plan issue or watcher (the writer's first pass)."""
         out = Outcome()
+        # i14: the document names the owner and the stakeholders (the users as last read, no call)
+        self.people = {u.email.lower(): u for u in self.store.users() or []}
         ids = self._user_ids(works, out, owners_only=visible_only)
         if out.errors:  # an assignee or a watcher would be missing: nothing is written without them
             return out
@@ -280,7 +283,7 @@ class Executor:
         self._mark(w, done)
 
     def _epic_body(self, w: Work, ids: dict[str, str | None], *, links: bool) -> dict[str, Any]:
-        document = epic_document(w.esc, cloud=self.shape.cloud, jira_url=self.shape.url)
+        document = epic_document(w.esc, cloud=self.shape.cloud, jira_url=self.shape.url, people=self.people)
         fields = self.f.epic_fields(w.esc, ids, description=document)
         body: dict[str, Any] = {"fields": fields}
         tickets = [i.ticket for i in w.pending(LinkTicket)]
@@ -415,7 +418,7 @@ class Executor:
         if any(i.step is None for i in fields):
             steps = {s: v["key"] for s, v in (w.index.get("steps") or {}).items()}
             self.jira.edit(epic, self.f.epic_update(w.esc, description=epic_document(
-                w.esc, cloud=self.shape.cloud, plan_keys=steps or None, jira_url=self.shape.url),
+                w.esc, cloud=self.shape.cloud, plan_keys=steps or None, jira_url=self.shape.url, people=self.people),
                 priority=any(i.priority for i in fields if i.step is None)))
             self._mark(w, {i.key: "set" for i in fields if i.step is None})
         self._due_dates(w, [i for i in fields if i.step is not None])

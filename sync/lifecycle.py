@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.jira_people import known_people, person_of
-from connectors.jira_tickets import jira_time
+from connectors.jira_tickets import is_public, jira_time, person, plain_text, vendor_names
 from rules.config import RulesConfig
 from rules.directory import Directory
 from rules.intents import Intent, SetFields, lifecycle_intents, merge
@@ -51,7 +51,7 @@ from rules.lifecycle.people import (
 )
 from rules.lifecycle.recovery import HEALTH_MARK, VALIDATION_STEP
 from rules.lifecycle.visible import became_visible
-from rules.models import Escalation
+from rules.models import Comment, Escalation
 from rules.triggers import Context
 from sync.golive import go_live_at
 from sync.metrics import decision_counts
@@ -105,6 +105,7 @@ class Lifecycle(PeopleOnTheEpic):
         cursor = self.store.cursor(ACTIVITY)
         since = (cursor - self.overlap) if cursor else None
         self._created = {}  # this read's epics only (a long-lived worker must not accumulate them)
+        self._vendor: tuple[frozenset[str], frozenset[str]] | None = None  # i14: who is ours (_said)
         ids = self._fields()
         raw = list(self.jira.activity_since(self.project, since, [
             "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
@@ -151,11 +152,26 @@ class Lifecycle(PeopleOnTheEpic):
                         continue
                     marks[mark] = "1"
                     author = person_of(c.get("author"), people)  # i15
-                    out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author))
+                    out.append(Activity(at=jira_time(c["created"]), ext=ext, kind="comment", by=author,
+                                        comment=self._said(c)))
         if newest is not None and newest != cursor:
             commit.cursors[ACTIVITY] = min(newest, now)
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
+
+    def _said(self, c: dict[str, Any]) -> Comment | None:
+        """i14: a comment on the epic as the communication log reads it; None for the connector's
+        own (by its Jira user: its updates, requests and checks are not communications)."""
+        raw = c.get("author") or {}
+        if isinstance(raw, dict) and {str(raw.get(k)).lower() for k in ("accountId", "name", "emailAddress")
+                                      if raw.get(k)} & self._identity():
+            return None
+        if self._vendor is None:  # once a pass, and only when a person commented
+            users = self.store.users() or []
+            self._vendor = (frozenset(u.email.rpartition("@")[2].lower() for u in users if "@" in u.email),
+                            vendor_names(u.name for u in users))
+        return Comment(id=str(c.get("id")) if c.get("id") else None, at=jira_time(c["created"]),
+                       author=person(raw, *self._vendor), body=plain_text(c.get("body")), public=is_public(c))
 
     def _people(self) -> dict[str, str]:
         """Jira account id -> e-mail, as the writer resolved them (i15: connectors/jira_people.py)."""
@@ -258,7 +274,7 @@ class Lifecycle(PeopleOnTheEpic):
 
     def _on(self, act: Activity, esc: Escalation, ctx: Context) -> LifecycleDecision | None:
         if act.kind == "comment":
-            return epic_comment(esc, act.at, act.by, ctx)
+            return epic_comment(esc, act.at, act.by, ctx, act.comment)
         if act.kind == "transition" and act.step:
             return subtask_transition(esc, act.step, act.at, act.by, ctx)
         if act.kind == "status" and act.status:

@@ -28,7 +28,7 @@ from rules.config import RulesConfig
 from rules.intents import AddLabel, AssignIssue, Intent, Transition
 from rules.lifecycle import EpicFields, LifecycleDecision
 from rules.lifecycle.people import dismiss, dismissed_kinds, is_dismissal, moved_steps, reassigned
-from rules.models import Escalation
+from rules.models import Comment, Escalation
 from rules.triggers import Context
 from sync.observe import incr
 from sync.state import CycleCommit, Store
@@ -50,6 +50,7 @@ class Activity:
     status: str | None = None
     fields: EpicFields = field(default_factory=EpicFields)
     value: str | None = None  # the new assignee (a person) or priority name; how it was dismissed
+    comment: Comment | None = None  # i14: a person's comment on the epic (the communication log)
 
 
 class PeopleOnTheEpic:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.errors import FatalError, SkippableRecordError
-from connectors.jira_tickets import ticket_from_issue
+from connectors.jira_tickets import ticket_from_issue, vendor_names
 from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.escalation import Decision
@@ -138,7 +138,7 @@ class Poller:
         return out
 
     def _jira(self, now: datetime, commit: CycleCommit, summary: CycleSummary,
-              internal: frozenset[str] = frozenset()) -> list[Ticket]:
+              internal: frozenset[str] = frozenset(), names: frozenset[str] = frozenset()) -> list[Ticket]:
         cursor = self.store.cursor(JIRA_TICKETS)
         since = (cursor - self.overlap) if cursor else (now - self.backfill)
         field_ids = self.jira.field_ids()
@@ -149,7 +149,7 @@ class Poller:
             if self.progress is not None and summary.tickets_seen % 100 == 0:
                 self.progress(summary.tickets_seen)
             try:
-                ticket = ticket_from_issue(raw, field_ids, internal)
+                ticket = ticket_from_issue(raw, field_ids, internal, names)
             except SkippableRecordError as exc:
                 summary.tickets_skipped += 1
                 log.warning("skipping ticket %s: %s", exc.record_id, exc)
@@ -201,7 +201,8 @@ class Poller:
         accounts = self.store.accounts()
         events = self._salesforce(now, commit, summary, accounts)
         internal = frozenset(u.email.rpartition("@")[2] for u in users if "@" in u.email)
-        tickets = self._jira(now, commit, summary, internal)
+        # i14: who is the vendor where Jira does not say, e-mail visible or not (connectors.jira_tickets.person)
+        tickets = self._jira(now, commit, summary, internal, vendor_names(u.name for u in users))
         directory = Directory.build(users, accounts.values(), self.cfg.tiers.top_accounts)
         with self.guard():
             self._decide_and_commit(now, started, summary, commit, events, tickets, directory)

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.notify import NotifyEvent
+from rules.communication import log_record
 from rules.config import CalendarConfig
 from rules.lifecycle.measures import resolution_days
 from rules.lifecycle.people import dismissal_fields
@@ -50,6 +51,7 @@ SOLO_BATCH = 200
 VISIBLE_BATCH = 1000  # a long flush's first pass: 20 bulk creates and 5 Collections calls a round
 DESCRIPTION_LIMIT = 30_000
 TIMELINE_LIMIT = 120_000
+COMMUNICATION_LOG_LIMIT = 32_768  # Communication_Log__c's length (salesforce/ field metadata)
 
 
 @dataclass
@@ -130,6 +132,7 @@ def record_fields(esc: Escalation, epic_key: str | None, calendar: CalendarConfi
         "Concession_Given__c": bool(esc.concession_given),
         "SLA_Breached__c": bool(esc.breaches),
         "Resolution_Summary__c": esc.resolution_summary or None,
+        "Communication_Log__c": log_record(esc, COMMUNICATION_LOG_LIMIT),  # i14: rules.communication
     }
     out.update(dismissal_fields(esc))  # i12: Dismissed_Trigger_Kinds__c
     if epic_key:

@@ -20,9 +20,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from rules.communication import epic_reply
 from rules.lifecycle.deadlines import acknowledge_due
 from rules.lifecycle.decisions import LifecycleDecision, csm_of, same_person, stamp, with_notes
-from rules.models import Escalation
+from rules.models import Comment, Escalation
 from rules.plans import plan_for
 from rules.triggers.base import Context
 
@@ -91,21 +92,29 @@ def record_update(
 
 
 def epic_comment(
-    esc: Escalation, at: datetime, author: str | None, ctx: Context
+    esc: Escalation, at: datetime, author: str | None, ctx: Context, said: Comment | None = None
 ) -> LifecycleDecision | None:
-    """A comment on the epic: from the owner it acknowledges (if not yet) and is an update."""
+    """A comment on the epic: from the owner it acknowledges (if not yet) and is an update.
+
+    ``said`` is the comment itself when a person (not the connector) wrote it: a public one
+    joins the customer communication log, whoever wrote it (:func:`rules.communication.epic_reply`).
+    """
     acked = acknowledge(esc, at, author, ctx, "epic_comment")
     current = acked.escalation if acked else esc
     updated = record_update(current, at, author, ctx, "epic_comment")
-    if acked is None and updated is None:
-        return None
     final = updated or acked
-    assert final is not None
+    replied = epic_reply(final.escalation if final else esc, said) if said is not None else None
+    if final is None:
+        if replied is None or said is None:
+            return None
+        return LifecycleDecision(action="communication", escalation=replied, reasons=(),
+                                 key=f"{esc.id}:communication:{said.identity}")
     reasons = (acked.reasons if acked else ()) + (updated.reasons if updated else ())
     return final.model_copy(update={
         "action": "acknowledge" if acked else "update",
         "reasons": reasons,
         "key": f"{esc.id}:comment:{at:%Y%m%dT%H%M%SZ}",
+        "escalation": replied or final.escalation,
     })
 
 

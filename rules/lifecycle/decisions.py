@@ -28,6 +28,7 @@ Action = Literal[
     "reassign",          # a person changed the epic's assignee: the owner follows
     "severity",          # a person changed the epic's priority: the severity follows
     "dismiss",           # a person closed the epic as not an escalation
+    "communication",     # a person's public comment on the epic: the communication log
 ]
 
 

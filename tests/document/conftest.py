@@ -13,7 +13,9 @@ from rules.backtest import run_backtest
 from rules.book import parse_book
 from rules.config import default_config
 from rules.models import Book, Escalation
+from tests.golive.conftest import any_sandbox  # noqa: F401 - shared fixtures (the live log tests)
 from tests.paths import EXAMPLES
+from tests.sync.conftest import redis_server, redis_url  # noqa: F401
 
 SCHEMA = Path(__file__).resolve().parent / "schema" / "adf-full.json"
 

@@ -74,7 +74,8 @@ def test_every_example_escalation_is_valid_adf_with_the_tracking_sections(path) 
             assert f"|{label}|" in text.replace("||", "|"), (esc.id, label)
         assert esc.id in text and esc.account_name in text and f"${arr[esc.account]:,.0f}" in text
         hrefs = {m["attrs"]["href"] for t in nodes(doc, "text") for m in t.get("marks", []) if m["type"] == "link"}
-        assert hrefs == {f"https://acme.atlassian.net/browse/{k}" for k in keys.values()}
+        linked = {*keys.values(), *(c.ticket for c in esc.communications if c.ticket)}  # plan issues, replies' tickets
+        assert hrefs == {f"https://acme.atlassian.net/browse/{k}" for k in linked}
         assert size(doc) <= DESCRIPTION_LIMIT
 
 
@@ -138,8 +139,8 @@ def test_a_short_timeline_is_shown_whole() -> None:
 def test_the_communication_log_is_a_table_of_time_channel_author_and_first_line() -> None:
     log = (LogEntry(at=T0, channel="email", author="Sam Agent", summary="We are on it", ticket="SUP-101"),)
     text = from_adf(epic_document(escalation(), cloud=True, communications=log)) or ""
-    assert "||When||Channel||Author||Summary||" in text
-    assert "|2026-11-18 09:00 UTC|email|Sam Agent|SUP-101: We are on it|" in text
+    assert "||When||Channel||Author||Said||" in text
+    assert "|2026-11-18 09:00 UTC|email, SUP-101|Sam Agent|We are on it|" in text
     assert "No public reply" in (from_adf(epic_document(escalation(), cloud=True)) or "")
 
 
@@ -186,7 +187,7 @@ def escalations(draw) -> Escalation:
         resolution_summary=draw(words), concession_given=draw(st.one_of(st.none(), st.booleans())))
 
 
-logs = st.lists(st.builds(LogEntry, at=moments, channel=st.sampled_from(["email", "portal", "jira"]),
+logs = st.lists(st.builds(LogEntry, at=moments, channel=st.sampled_from(["email", "portal", "epic"]),
                           author=words, summary=words, ticket=st.one_of(st.none(), st.just("SUP-1"))), max_size=6)
 
 
