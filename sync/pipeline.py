@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.errors import FatalError, SkippableRecordError
-from connectors.jira_tickets import ticket_from_issue, vendor_names
+from connectors.jira_tickets import jira_time, ticket_from_issue, vendor_names
 from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.escalation import Decision
@@ -40,6 +40,7 @@ log = logging.getLogger("escalation_sync.pipeline")
 SF_ACCOUNTS, SF_HEALTH, JIRA_TICKETS = "salesforce.accounts", "salesforce.health", "jira.tickets"
 READ_SLICES = 4  # windows of time a long ticket read is split into, read at once
 SLICE_AFTER = timedelta(hours=6)  # shorter windows (every poll after the first) are read in one go
+SLICE_AFTER_TICKETS = 100  # one full search page: fewer tickets than this are read in one go
 
 
 def utcnow() -> datetime:
@@ -170,24 +171,40 @@ class Poller:
         return fresh
 
     def _ticket_pages(self, since: datetime, now: datetime) -> Iterator[dict[str, Any]]:
-        """The support tickets updated since ``since``, oldest first. A long window (the first
-        backfill, a catch-up) is read as :data:`READ_SLICES` windows of time at once: Cloud's
-        search pages by token, one page after another, so 100 pages at 100 ms and more each are
-        many seconds that slices in parallel overlap (i11perf)."""
+        """The support tickets updated since ``since``, oldest first. Cloud's search pages by
+        token, one page after another, so a long read (the first backfill of 10,000 tickets:
+        100 pages) is many round trips in a row. When a read over a long window returns more
+        than :data:`SLICE_AFTER_TICKETS` tickets, the rest of the window is read as
+        :data:`READ_SLICES` windows of time at once; a short read is one search, as before."""
+        whole = self.jira.tickets_since(self.support_jql, since)
         if now - since < SLICE_AFTER or READ_SLICES < 2:
-            yield from self.jira.tickets_since(self.support_jql, since)
+            yield from whole
             return
-        self.jira.zone()  # looked up once (JQL dates are in the API user's zone), not by every slice
-        step = (now - since) / READ_SLICES
-        bounds = [since + step * n for n in range(1, READ_SLICES)]
-        windows = list(zip([since, *bounds], [*bounds, None], strict=True))  # the last one open-ended
+        seen: set[tuple[str, str]] = set()
+        last: datetime | None = None
+        for raw in whole:
+            seen.add(_raw_stamp(raw))
+            yield raw
+            last = _updated_of(raw) or last
+            if len(seen) >= SLICE_AFTER_TICKETS and last is not None:
+                break
+        else:
+            return  # the whole window fit: done
+        close = getattr(whole, "close", None)
+        if close is not None:
+            close()  # no further page of the single read
+        step = (now - last) / READ_SLICES
+        bounds = [last + step * n for n in range(1, READ_SLICES)]
+        windows = list(zip([last, *bounds], [*bounds, None], strict=True))  # the last one open-ended
 
         def read(window: tuple[datetime, datetime | None]) -> list[dict[str, Any]]:
             return list(self.jira.tickets_since(self.support_jql, window[0], until=window[1]))
 
         with ThreadPoolExecutor(len(windows), "ticket-read") as pool:
             for page in [pool.submit(read, w) for w in windows]:
-                yield from page.result()
+                for raw in page.result():
+                    if _raw_stamp(raw) not in seen:  # the first read's last minute is read again
+                        yield raw
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -274,6 +291,18 @@ class Poller:
             else:
                 commit.outbox[ident] = entry.merged(d.escalation, list(d.reasons), intents)
         return decisions
+
+
+def _raw_stamp(raw: dict[str, Any]) -> tuple[str, str]:
+    return str(raw.get("key")), str((raw.get("fields") or {}).get("updated"))
+
+
+def _updated_of(raw: dict[str, Any]) -> datetime | None:
+    stamp = (raw.get("fields") or {}).get("updated")
+    try:
+        return jira_time(stamp) if stamp else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _seen_member(ticket: Ticket) -> str:
