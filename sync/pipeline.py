@@ -293,15 +293,21 @@ class Poller:
         return decisions
 
 
-def _raw_stamp(raw: dict[str, Any]) -> tuple[str, str]:
-    return str(raw.get("key")), str((raw.get("fields") or {}).get("updated"))
+def _fields_of(raw: Any) -> dict[str, Any]:
+    """A raw issue's fields, or {} for a malformed one (ticket_from_issue logs and skips it)."""
+    fields = raw.get("fields") if isinstance(raw, dict) else None
+    return fields if isinstance(fields, dict) else {}
 
 
-def _updated_of(raw: dict[str, Any]) -> datetime | None:
-    stamp = (raw.get("fields") or {}).get("updated")
+def _raw_stamp(raw: Any) -> tuple[str, str]:
+    return str(raw.get("key") if isinstance(raw, dict) else raw), str(_fields_of(raw).get("updated"))
+
+
+def _updated_of(raw: Any) -> datetime | None:
+    stamp = _fields_of(raw).get("updated")
     try:
         return jira_time(stamp) if stamp else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
 
 
