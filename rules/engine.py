@@ -9,10 +9,13 @@ tickets per component) comes in a :class:`WorldView`, and what other accounts mu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from operator import attrgetter
+from typing import NamedTuple, cast
 
+from rules.copying import replace
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.hit_window import HitWindow
@@ -38,14 +41,19 @@ class Finding:
 
     component: str
     at: datetime
-    accounts: tuple[str, ...]
+    accounts: AbstractSet[str]  # a set: on a busy component it is made for every ticket, sorted only if told
     origin: str
+
+    def listed(self) -> tuple[str, ...]:
+        """The accounts in order, as a :class:`MultiCustomer` event carries them."""
+        return tuple(sorted(self.accounts))
 
     def events(self, skip: Callable[[str], bool]) -> list[MultiCustomer]:
         """One event per account other than the origin, except those ``skip`` names."""
+        listed = self.listed()
         return [MultiCustomer.model_construct(kind="multi_customer", at=self.at, account=a,
-                                              component=self.component, accounts=self.accounts)
-                for a in self.accounts if a != self.origin and not skip(a)]
+                                              component=self.component, accounts=listed)
+                for a in listed if a != self.origin and not skip(a)]
 
 
 class Outcome(NamedTuple):
@@ -74,24 +82,19 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
     found: list[Trigger] = []
-    for kind in ctx.enabled:
+    for kind in ctx.kinds_for(type(event)):
         found.extend(kind.detect(event, state, found, ctx))
     new = [t for t in dict((t.id, t) for t in found).values()
-           if t.id not in state.fired and not adds_nothing(t, state.escalation)]
+           if t.id not in state.fired and not adds_nothing(t, state.escalation)] if found else []
     if new:
-        state = state.model_copy(update={"fired": {**state.fired, **{t.id: t.at for t in new}}})
+        state = replace(state, {"fired": {**state.fired, **{t.id: t.at for t in new}}})
 
     decision = None
-    if new or _may_change(before, state, event, ctx):
+    if new or (state.escalation is not None and _may_change(before, state, event, ctx)):
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
-        state = state.model_copy(update={"escalation": decision.escalation})
-    return Outcome(
-        state=_prune(state, ctx),
-        decisions=(decision,) if decision else (),
-        hits=hits,
-        fanout=fanout,
-    )
+        state = replace(state, {"escalation": decision.escalation})
+    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout)
 
 
 def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Context) -> bool:
@@ -135,7 +138,7 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
     elif isinstance(event, HealthScored):
         health = state.health
         if not health or event.at > health[-1].at:  # the replay's case: samples arrive in order
-            update["health"] = (*health, HealthSample(at=event.at, score=event.score))
+            update["health"] = (*health, HealthSample.model_construct(at=event.at, score=event.score))
         elif all(s.at != event.at for s in health):
             sample = HealthSample(at=event.at, score=event.score)
             update["health"] = tuple(sorted((*health, sample), key=lambda s: s.at))
@@ -144,7 +147,7 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         known = state.multi.get(event.component)
         if mine and (known is None or event.at < known):
             update["multi"] = {**state.multi, event.component: event.at}
-    return state.model_copy(update=update) if update else state
+    return replace(state, update) if update else state
 
 
 def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
@@ -183,13 +186,13 @@ def _multi_customer(
             multi[hit.component] = at
         fanout.append(Finding(component=hit.component, at=at, accounts=accounts, origin=event.account))
     if multi != state.multi:
-        state = state.model_copy(update={"multi": multi})
+        state = replace(state, {"multi": multi})
     return state, hits, tuple(fanout)
 
 
 def _span_of(
     hit: ComponentHit, known: Sequence[ComponentHit], count: int, window: timedelta
-) -> tuple[datetime, tuple[str, ...]] | None:
+) -> tuple[datetime, AbstractSet[str]] | None:
     """When the component became multi-customer with this hit in it, and the accounts then.
 
     A hit newer than every hit of a :class:`HitWindow` is answered from its running count of
@@ -204,34 +207,64 @@ def _span_of(
             distinct = len(accounts) + (hit.account not in accounts)
             if distinct < count:
                 return None
-            return hit.at, tuple(sorted({*accounts, hit.account}))
+            return hit.at, accounts.keys() | {hit.account}
     others = [h for h in known if h.key != hit.key]
     items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
     span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key), count, window)
     if span is None:
         return None
-    return span.at, tuple(sorted({i.group for i in span.items}))
+    return span.at, frozenset(i.group for i in span.items)
 
 
 def _prune(state: AccountState, ctx: Context) -> AccountState:
-    """Forget evidence older than the horizon, except what an open escalation still links."""
+    """Forget evidence older than the horizon, except what an open escalation still links.
+
+    Asked after every event, and most of the time there is nothing to forget: the oldest of each
+    part is found by C-level ``min`` over its times before anything is rebuilt.
+    """
     if state.watermark is None:
         return state
     cutoff = state.watermark - ctx.cfg.state.horizon
     update: dict[str, object] = {}
-    if any(f.created < cutoff for f in state.tickets.values()):
+    tickets = state.tickets
+    if tickets:
         esc = state.escalation
-        linked = set(esc.tickets) if esc is not None and esc.is_open else set()
-        kept = {k: f for k, f in state.tickets.items() if f.created >= cutoff or k in linked}
-        if len(kept) < len(state.tickets):
-            update["tickets"] = kept
-    if any(at < cutoff for at in state.fired.values()):
+        linked = esc.tickets if esc is not None and esc.is_open else ()
+        oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
+        if oldest is not None and oldest < cutoff:
+            update["tickets"] = {k: f for k, f in tickets.items() if f.created >= cutoff or k in linked}
+    if state.fired and min(state.fired.values()) < cutoff:
         update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
     if state.health and state.health[0].at < cutoff:
         update["health"] = tuple(s for s in state.health if s.at >= cutoff)
-    if any(at < cutoff for at in state.multi.values()):
+    if state.multi and min(state.multi.values()) < cutoff:
         update["multi"] = {c: at for c, at in state.multi.items() if at >= cutoff}
-    repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
-    if any(c.closed_at < repeat_cutoff for c in state.closed):
-        update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
-    return state.model_copy(update=update) if update else state
+    if state.closed:
+        repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
+        if any(c.closed_at < repeat_cutoff for c in state.closed):
+            update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
+    return replace(state, update) if update else state
+
+
+def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],
+                     ctx: Context) -> datetime | None:
+    """When the oldest ticket not linked to the open escalation was created (None: there is none).
+
+    Linked tickets are kept past the horizon, so the oldest ticket alone says nothing; this is
+    remembered per account for as long as its tickets and links are the same objects (state is
+    never changed in place), since most events change neither.
+    """
+    memo = ctx.memo
+    key = ("oldest_unlinked", account)
+    known = memo.get(key)
+    if known is not None and known[0] is tickets and known[1] is linked:
+        return cast(datetime | None, known[2])
+    if linked:
+        oldest = min((f.created for k, f in tickets.items() if k not in linked), default=None)
+    else:
+        oldest = min(map(_CREATED, tickets.values()))
+    memo[key] = (tickets, linked, oldest)
+    return oldest
+
+
+_CREATED = attrgetter("created")

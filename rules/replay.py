@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from rules.copying import replace
 from rules.engine import Finding, WorldView, apply
 from rules.escalation import Decision
 from rules.events import Event, MultiCustomer, sort_key
@@ -57,38 +58,48 @@ class Replay:
         out: list[Decision] = []
         keep = self.keep_decisions
         world = WorldView(load=self.load, hits=self.hits)
+        states, ctx = self.states, self.ctx
         for event in events:
-            pending: deque[Event] = deque([event])
-            while pending:
-                current = pending.popleft()
-                before = self.states.get(current.account)
-                outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
+            pending: deque[Event] | None = None
+            current = event
+            while True:
+                before = states.get(current.account)
+                outcome = apply(before or AccountState(account=current.account), current, ctx, world)
                 self.events_applied += 1
                 state = outcome.state
                 if outcome.decisions and not self.keep_timeline and state.escalation is not None:
-                    state = state.model_copy(update={"escalation": state.escalation.model_copy(
-                        update={"timeline": ()})})
-                    outcome = outcome._replace(state=state)
-                self.states[current.account] = state
-                self._forgotten(before, outcome.state)
-                self._record_hits(outcome.hits)
-                for decision in outcome.decisions:
-                    if self.listener is not None:
-                        self.listener(decision)
-                    was = before.escalation if before is not None and decision.action == "update" else None
-                    self.notifications += len(notify_kinds(was, decision.escalation))
-                    if decision.action == "open":
-                        self.opened += 1
-                        if decision.escalation.owner:
-                            self.load[decision.escalation.owner] += 1
-                    else:
-                        self.updated += 1
-                if keep:
-                    out.extend(outcome.decisions)
-                for finding in outcome.fanout:
-                    pending.extend(self._tell(finding))
+                    state = replace(state, {"escalation": replace(state.escalation, {"timeline": ()})})
+                states[current.account] = state
+                if before is not None and state.multi is not before.multi:
+                    self._forgotten(before, state)
+                if outcome.hits:
+                    self._record_hits(outcome.hits)
+                if outcome.decisions:
+                    self._count(before, outcome.decisions)
+                    if keep:
+                        out.extend(outcome.decisions)
+                if outcome.fanout:
+                    pending = pending if pending is not None else deque()
+                    for finding in outcome.fanout:
+                        pending.extend(self._tell(finding))
+                if not pending:
+                    break
+                current = pending.popleft()
         self.decisions.extend(out)
         return out
+
+    def _count(self, before: AccountState | None, decisions: Iterable[Decision]) -> None:
+        for decision in decisions:
+            if self.listener is not None:
+                self.listener(decision)
+            was = before.escalation if before is not None and decision.action == "update" else None
+            self.notifications += len(notify_kinds(was, decision.escalation))
+            if decision.action == "open":
+                self.opened += 1
+                if decision.escalation.owner:
+                    self.load[decision.escalation.owner] += 1
+            else:
+                self.updated += 1
 
     def _tell(self, finding: Finding) -> list[MultiCustomer]:
         """The finding's events for the accounts that do not already know it at or before then.
@@ -104,17 +115,17 @@ class Replay:
         if at < self._informed_at.get(component, at):
             informed.clear()
         self._informed_at[component] = at
-        unsure = set(finding.accounts) - informed
-        unsure.discard(finding.origin)
+        unsure = finding.accounts - informed - {finding.origin}
         out = []
+        listed: tuple[str, ...] | None = None
         for account in sorted(unsure):
             state = states.get(account)
             known = state.multi.get(component) if state is not None else None
             if known is not None and known <= at:
                 informed.add(account)
             else:
-                out.append(MultiCustomer(at=at, account=account, component=component,
-                                         accounts=finding.accounts))
+                listed = listed or finding.listed()
+                out.append(MultiCustomer(at=at, account=account, component=component, accounts=listed))
         return out
 
     def _forgotten(self, before: AccountState | None, after: AccountState) -> None:

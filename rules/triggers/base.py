@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rules.config import RulesConfig, TriggerConfig
 from rules.directory import Directory
@@ -35,6 +35,26 @@ class Context:
 
         return tuple(kind for kind in REGISTRY if kind.settings(self.cfg).enabled)
 
+    def kinds_for(self, event_type: type) -> tuple[TriggerKindBase, ...]:
+        """The enabled kinds that read this type of event (``events``), in registry order: most
+        events interest two or three kinds, and asking the others costs a call each."""
+        known = self._kinds_by_type
+        found = known.get(event_type)
+        if found is None:
+            found = known[event_type] = tuple(k for k in self.enabled if k.events is None
+                                              or issubclass(event_type, k.events))
+        return found
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Scratch space for the rules' memos (the oldest evidence of an account, ...): each
+        entry is checked against the values it was computed from, so it never changes an answer."""
+        return {}
+
+    @cached_property
+    def _kinds_by_type(self) -> dict[type, tuple[TriggerKindBase, ...]]:
+        return {}
+
 
 class TriggerKindBase:
     """One kind of trigger: reads one event against the account's state, returns triggers.
@@ -49,6 +69,7 @@ class TriggerKindBase:
     order: ClassVar[int] = 50  # detection order; a kind reading what others found goes later
     contact: ClassVar[bool] = True  # the customer reached out (``repeat`` counts these)
     config_model: ClassVar[type[TriggerConfig] | None] = None  # a kind beside the built-in sections
+    events: ClassVar[tuple[type, ...] | None] = None  # the event types ``detect`` reads; None: every one
 
     def settings(self, cfg: RulesConfig) -> TriggerConfig:
         """This kind's config section: a built-in field of ``triggers``, else an added kind's."""

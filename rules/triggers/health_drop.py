@@ -16,6 +16,7 @@ class HealthDrop(TriggerKindBase):
     """
 
     kind = "health_drop"
+    events = (HealthScored,)
     contact = False  # a score, not the customer reaching out
 
     def detect(

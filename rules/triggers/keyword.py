@@ -14,6 +14,7 @@ from rules.triggers.base import Context, TriggerKindBase
 
 class Keyword(TriggerKindBase):
     kind = "keyword"
+    events = (TicketOpened, CommentAdded)
 
     def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
         """A legal word (``legal_words``) requires the executive sponsor at once."""

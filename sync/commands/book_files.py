@@ -63,8 +63,10 @@ class Problems:
 class _Tickets:
     """Tickets by position: where each record is, and when its first event happens."""
 
-    def __init__(self, read: Callable[[int], Any], where: Callable[[int], str], problems: Problems) -> None:
+    def __init__(self, read: Callable[[int], Any], where: Callable[[int], str], problems: Problems,
+                 text: Callable[[int], str] | None = None) -> None:
         self.read, self.where, self.problems = read, where, problems
+        self.text = text  # the record's JSON text, when it is exactly a ticket (a JSON book's)
         self.created = array("q")
         self.first_comment = array("q")  # -1: no comment
         self.keys: set[str] = set()
@@ -102,6 +104,12 @@ class _Tickets:
         return first_event_us(self.created[index], first if first >= 0 else None, to_us(now))
 
     def load(self, index: int) -> Ticket | None:
+        if self.text is not None and not self.extra:  # parsed and validated in one go by pydantic-core
+            try:
+                return Ticket.model_validate_json(self.text(index))
+            except ValidationError as exc:
+                self.problems.add(self.where(index), describe(exc))
+                return None
         data = self.read(index)
         extra = self.extra.get(data.get("key")) if isinstance(data, dict) else None
         if extra:
@@ -155,8 +163,10 @@ def _skip(text: str, at: int) -> int:
 def _json_book(text: str, name: str, problems: Problems) -> BookSource:
     """Walk the top-level object; decode each ticket to check it, keep only where it is."""
     spans = array("q")
-    tickets = _Tickets(lambda i: json.loads(text[spans[2 * i]:spans[2 * i + 1]]), lambda i: f"tickets[{i}]",
-                       problems)
+    def span(i: int) -> str:
+        return text[spans[2 * i]:spans[2 * i + 1]]
+
+    tickets = _Tickets(lambda i: json.loads(span(i)), lambda i: f"tickets[{i}]", problems, text=span)
     top: dict[str, Any] = {}
     try:
         at = _skip(text, 0)
