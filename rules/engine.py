@@ -23,7 +23,7 @@ from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
-from rules.triggers import Context
+from rules.triggers import Context, TriggerKindBase
 from rules.windows import Item, qualifying_span
 
 
@@ -63,6 +63,8 @@ class Outcome(NamedTuple):
     decisions: tuple[Decision, ...] = ()
     hits: tuple[ComponentHit, ...] = ()
     fanout: tuple[Finding, ...] = ()
+    observed: AccountState | None = None  # the state the kinds read (None: the event was stale)
+    found: tuple[tuple[str, tuple[Trigger, ...]], ...] = ()  # each kind asked and what it found
 
 
 def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> Outcome:
@@ -82,8 +84,12 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
     found: list[Trigger] = []
+    asked = []
     for kind in ctx.kinds_for(type(event)):
-        found.extend(kind.detect(event, state, found, ctx))
+        got = kind.detect(event, state, found, ctx)
+        asked.append((kind.kind, tuple(got)))
+        found.extend(got)
+    observed = state
     new = [t for t in dict((t.id, t) for t in found).values()
            if t.id not in state.fired and not adds_nothing(t, state.escalation)] if found else []
     if new:
@@ -94,7 +100,28 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
         state = replace(state, {"escalation": decision.escalation})
-    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout)
+    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout,
+                   observed=observed, found=tuple(asked))
+
+
+def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
+    """Would ``ctx`` give the same outcome for the same state and event, its rules differing from
+    the outcome's only in settings that ``kinds`` read when they detect (``detect_only``)?
+
+    Yes when each of those kinds that reads this event finds the same triggers in the same
+    observed state: everything else the step does reads settings both share. (Opening an
+    escalation also reads the owners' load, which is each replay's own: the caller checks that.)
+    """
+    if outcome.observed is None:
+        return True
+    found: list[Trigger] = []
+    names = {kind.kind: kind for kind in kinds}
+    for name, got in outcome.found:
+        kind = names.get(name)
+        if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:
+            return False
+        found.extend(got)
+    return True
 
 
 def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Context) -> bool:
@@ -125,15 +152,15 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
     if state.watermark is None or event.at > state.watermark:
         update["watermark"] = event.at
     if isinstance(event, TicketOpened):
-        facts = ticket_facts(event.ticket, ctx.cfg)
+        facts = _facts(event, ctx)
         old = state.tickets.get(facts.key)
         merged = _merge_facts(old, facts) if old else facts
         if merged != old:
             update["tickets"] = {**state.tickets, facts.key: merged}
     elif isinstance(event, CommentAdded):
-        old = state.tickets.get(event.ticket.key) or ticket_facts(event.ticket, ctx.cfg)
-        facts = with_comment(old, event.comment, ctx.cfg)
-        if facts != state.tickets.get(event.ticket.key):
+        seen = state.tickets.get(event.ticket.key)
+        facts = _commented(event, seen or _facts(event, ctx), ctx)
+        if facts is not seen and facts != seen:
             update["tickets"] = {**state.tickets, facts.key: facts}
     elif isinstance(event, HealthScored):
         health = state.health
@@ -148,6 +175,26 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         if mine and (known is None or event.at < known):
             update["multi"] = {**state.multi, event.component: event.at}
     return replace(state, update) if update else state
+
+
+def _facts(event: TicketOpened | CommentAdded, ctx: Context) -> TicketFacts:
+    """The event's ticket's own facts; computed once per event for the rule sets sharing ``ctx.shared``."""
+    slot = ctx.shared.get("facts")
+    if slot is not None and slot[0] is event:
+        return cast(TicketFacts, slot[1])
+    facts = ticket_facts(event.ticket, ctx.cfg)
+    ctx.shared["facts"] = (event, facts)
+    return facts
+
+
+def _commented(event: CommentAdded, facts: TicketFacts, ctx: Context) -> TicketFacts:
+    """The facts after the comment; once per event and prior facts for the rule sets sharing them."""
+    slot = ctx.shared.get("comment")
+    if slot is not None and slot[0] is event and slot[1] is facts:
+        return cast(TicketFacts, slot[2])
+    after = with_comment(facts, event.comment, ctx.cfg)
+    ctx.shared["comment"] = (event, facts, after)
+    return after
 
 
 def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
@@ -169,16 +216,10 @@ def _multi_customer(
     state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
 ) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
     """Does this ticket's component now appear in enough accounts' tickets within the window?"""
-    rule = ctx.cfg.tiers.multi_customer
-    ticket = event.ticket
-    hits = tuple(
-        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
-        for c in ticket.components
-    )
+    hits, spans = _spans(event, ctx, world)
     multi = dict(state.multi)
     fanout: list[Finding] = []
-    for hit in hits:
-        found = _span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window)
+    for hit, found in zip(hits, spans, strict=True):
         if found is None:
             continue
         at, accounts = found
@@ -188,6 +229,27 @@ def _multi_customer(
     if multi != state.multi:
         state = replace(state, {"multi": multi})
     return state, hits, tuple(fanout)
+
+
+def _spans(event: TicketOpened, ctx: Context, world: WorldView,
+           ) -> tuple[tuple[ComponentHit, ...], list[tuple[datetime, AbstractSet[str]] | None]]:
+    """The ticket's component hits and, for each, the multi-customer span it completes.
+
+    Rule sets sharing ``ctx.shared`` share the multi-customer settings, and each replay's windows
+    hold the same hits (every replay records every ticket), so the answer is computed once per event.
+    """
+    slot = ctx.shared.get("spans")
+    if slot is not None and slot[0] is event:
+        return cast(tuple[tuple[ComponentHit, ...], list[tuple[datetime, AbstractSet[str]] | None]], slot[1])
+    rule = ctx.cfg.tiers.multi_customer
+    ticket = event.ticket
+    hits = tuple(
+        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
+        for c in ticket.components
+    )
+    spans = [_span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window) for hit in hits]
+    ctx.shared["spans"] = (event, (hits, spans))
+    return hits, spans
 
 
 def _span_of(

@@ -9,7 +9,7 @@ kind is one new module plus its config model (see ``rules/triggers/__init__.py``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -27,6 +27,10 @@ class Context:
 
     cfg: RulesConfig
     directory: Directory
+    # what one event's step computes from the event and settings alone (its ticket's facts, its
+    # multi-customer span), kept for the step of the same event under another rule set with the
+    # same settings there (``rules.sharing``); one entry per kind of result, for the latest event
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def enabled(self) -> tuple[TriggerKindBase, ...]:
@@ -70,6 +74,9 @@ class TriggerKindBase:
     contact: ClassVar[bool] = True  # the customer reached out (``repeat`` counts these)
     config_model: ClassVar[type[TriggerConfig] | None] = None  # a kind beside the built-in sections
     events: ClassVar[tuple[type, ...] | None] = None  # the event types ``detect`` reads; None: every one
+    # settings of this kind's section read only by ``detect`` (and not of ``found``): two rule sets
+    # differing only in these decide alike wherever the kind finds the same (``rules.engine.agrees``)
+    detect_only: ClassVar[frozenset[str]] = frozenset()
 
     def settings(self, cfg: RulesConfig) -> TriggerConfig:
         """This kind's config section: a built-in field of ``triggers``, else an added kind's."""

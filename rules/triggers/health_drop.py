@@ -17,6 +17,7 @@ class HealthDrop(TriggerKindBase):
 
     kind = "health_drop"
     events = (HealthScored,)
+    detect_only = frozenset({"points", "window"})
     contact = False  # a score, not the customer reaching out
 
     def detect(

@@ -15,6 +15,7 @@ from rules.triggers.base import Context, TriggerKindBase
 class Keyword(TriggerKindBase):
     kind = "keyword"
     events = (TicketOpened, CommentAdded)
+    detect_only = frozenset({"words"})
 
     def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
         """A legal word (``legal_words``) requires the executive sponsor at once."""
@@ -33,7 +34,12 @@ class Keyword(TriggerKindBase):
             where = "public customer comment"
         else:
             return []
-        words = find_words(text, cfg.words)
+        slot = ctx.shared.get("keyword")
+        if slot is not None and slot[0] is event and slot[1] == cfg.words:
+            words = slot[2]
+        else:
+            words = find_words(text, cfg.words)
+            ctx.shared["keyword"] = (event, cfg.words, words)
         if not words:
             return []
         return [

@@ -13,6 +13,7 @@ from rules.windows import Item, qualifying_span
 class TicketBurst(TriggerKindBase):
     kind = "ticket_burst"
     events = (TicketOpened,)
+    detect_only = frozenset({"count", "window"})
     contact = False  # a burst is counted tickets, not the customer reaching out again
 
     def merge_into(self, existing: list[Trigger], trigger: Trigger) -> bool:

@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="replay this rule set too and print what it adds, removes and changes")
     parser.add_argument("--sweep", action="append", default=[], metavar="PATH=VALUES",
                         help="replay every combination (repeatable): PATH=A..B or PATH=V1,V2,...")
-    parser.add_argument("--batch", type=int, default=4, metavar="N",
+    parser.add_argument("--batch", type=int, default=10, metavar="N",
                         help="--sweep: rule sets replayed together over one read of the book (memory grows "
                         "with N; the book is read once per batch)")
     parser.add_argument("--format", choices=("json", "table"), default="json",
