@@ -24,7 +24,7 @@ from typing import Protocol
 from rules.copying import build, replace
 from rules.directory import Directory, account_of
 from rules.events import CommentAdded, Event, HealthScored, TicketOpened
-from rules.models import Account, Book, BookEscalation, HealthSample, Ticket, User
+from rules.models import Account, Book, BookEscalation, Comment, HealthSample, Ticket, User
 
 # (sort key, position in the book) orders events exactly as a stable sort of the whole book would
 _Entry = tuple[tuple[datetime, int, str, str], tuple[int, int, int], Event]
@@ -113,8 +113,38 @@ def ticket_entries(ticket: Ticket, account: str, index: int, now: datetime) -> l
     for j, comment in enumerate(ticket.comments):
         if comment.at <= now:
             event = build(CommentAdded, at=comment.at, account=account, ticket=bare, comment=comment)
-            out.append(((comment.at, 2, account, f"{key}#{comment.identity}"), (0, index, j + 1), event))
+            out.append(((comment.at, 2, account, _Ident(key, comment)), (0, index, j + 1), event))  # type: ignore[arg-type]
     return out
+
+
+class _Ident:
+    """A comment's ``sort_key`` id (``KEY#identity``), made only if compared: two events of one
+    account at the same instant are rare, and the identity of a comment without an id is a digest."""
+
+    __slots__ = ("key", "comment", "_text")
+
+    def __init__(self, key: str, comment: Comment) -> None:
+        self.key, self.comment, self._text = key, comment, ""
+
+    def text(self) -> str:
+        if not self._text:
+            self._text = f"{self.key}#{self.comment.identity}"
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ident | str) and self.text() == _text(other)
+
+    def __lt__(self, other: object) -> bool:
+        return self.text() < _text(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.text() > _text(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _text(value: object) -> str:
+    return value.text() if isinstance(value, _Ident) else str(value)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,9 @@ class Keyword(TriggerKindBase):
     ) -> list[Trigger]:
         cfg: KeywordConfig = ctx.cfg.triggers.keyword
         if isinstance(event, TicketOpened):
-            text, ident, where = customer_ticket_text(event.ticket), event.ticket.key, "ticket"
+            text, where = customer_ticket_text(event.ticket), "ticket"
         elif isinstance(event, CommentAdded) and is_customer_comment(event.comment):
-            text = event.comment.body
-            ident = f"{event.ticket.key}#{event.comment.identity}"
-            where = "public customer comment"
+            text, where = event.comment.body, "public customer comment"
         else:
             return []
         slot = ctx.shared.get("keyword")
@@ -42,6 +40,7 @@ class Keyword(TriggerKindBase):
             ctx.shared["keyword"] = (event, cfg.words, words)
         if not words:
             return []
+        ident = f"{event.ticket.key}#{event.comment.identity}" if isinstance(event, CommentAdded) else event.ticket.key
         return [
             Trigger(
                 id=f"keyword:{ident}",
