@@ -133,10 +133,13 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     esc = after.escalation
     if esc is None or not esc.is_open:
         return False
-    # severity, tier and sponsor read only the linked tickets' facts and their components' findings
-    if after.tickets is not before.tickets and any(
-            after.tickets.get(k) is not before.tickets.get(k) for k in esc.tickets):
-        return True
+    # severity, tier and sponsor read only the linked tickets' facts and their components' findings;
+    # a ticket or comment changes only its own ticket's facts (the links grow for ever in a backtest)
+    if after.tickets is not before.tickets:
+        keys = (event.ticket.key,) if isinstance(event, TicketOpened | CommentAdded) else esc.tickets
+        linked = esc.tickets if len(esc.tickets) < 8 else set(esc.tickets)
+        if any(k in linked and after.tickets.get(k) is not before.tickets.get(k) for k in keys):
+            return True
     if after.multi is not before.multi:
         changed = {c for c, at in after.multi.items() if before.multi.get(c) != at}
         changed.update(c for c in before.multi if c not in after.multi)
@@ -294,7 +297,8 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         linked = esc.tickets if esc is not None and esc.is_open else ()
         oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
         if oldest is not None and oldest < cutoff:
-            update["tickets"] = {k: f for k, f in tickets.items() if f.created >= cutoff or k in linked}
+            keep = set(linked)
+            update["tickets"] = {k: f for k, f in tickets.items() if f.created >= cutoff or k in keep}
     if state.fired and min(state.fired.values()) < cutoff:
         update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
     if state.health and state.health[0].at < cutoff:
@@ -322,7 +326,8 @@ def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: t
     if known is not None and known[0] is tickets and known[1] is linked:
         return cast(datetime | None, known[2])
     if linked:
-        oldest = min((f.created for k, f in tickets.items() if k not in linked), default=None)
+        keep = set(linked)
+        oldest = min((f.created for k, f in tickets.items() if k not in keep), default=None)
     else:
         oldest = min(map(_CREATED, tickets.values()))
     memo[key] = (tickets, linked, oldest)
