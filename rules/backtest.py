@@ -17,6 +17,7 @@ from rules.directory import Directory, account_of
 from rules.events import Event, health_events, ticket_events
 from rules.models import Book, Escalation
 from rules.replay import Replay
+from rules.sharing import feed_together, share_scratch
 from rules.triggers import Context
 
 
@@ -58,20 +59,19 @@ def run_many(
     cfgs: Sequence[RulesConfig],
     now: datetime | None = None,
 ) -> list[Replay]:
-    """Replay one book under several rule sets at once: the book is read and ordered once, and
-    each event goes to every replay in turn (``--compare``, ``--sweep``)."""
+    """Replay one book under several rule sets at once: the book is read and ordered once, each
+    event goes to every replay in turn, and a step the first replay took is shared by the others
+    where it cannot differ (:mod:`rules.sharing`; ``--compare``, ``--sweep``)."""
     source = book if isinstance(book, BookSource) else BookSource.of(book)
     if now is not None and now != source.now:
         source = source.at(now)
     replays = []
-    for cfg in cfgs:
+    for cfg, scratch in zip(cfgs, share_scratch(cfgs), strict=True):
         directory = Directory.build(source.users, source.accounts, cfg.tiers.top_accounts)
-        replays.append(Replay(ctx=Context(cfg=cfg, directory=directory), keep_decisions=False,
+        replays.append(Replay(ctx=Context(cfg=cfg, directory=directory, shared=scratch), keep_decisions=False,
                               keep_timeline=False))
     unmatched: list[str] = []
-    for event in ordered_events(source, replays[0].ctx.directory, unmatched.append):
-        for replay in replays:
-            replay.feed_ordered((event,))
+    feed_together(replays, ordered_events(source, replays[0].ctx.directory, unmatched.append))
     for replay in replays:
         replay.unmatched = sorted(unmatched)
     return replays

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from rules.copying import build, replace
 from rules.directory import Directory, account_of
-from rules.events import CommentAdded, Event, HealthScored, TicketOpened, sort_key
-from rules.models import Account, Book, BookEscalation, HealthSample, Ticket, User
+from rules.events import CommentAdded, Event, HealthScored, TicketOpened
+from rules.models import Account, Book, BookEscalation, Comment, HealthSample, Ticket, User
 
 # (sort key, position in the book) orders events exactly as a stable sort of the whole book would
 _Entry = tuple[tuple[datetime, int, str, str], tuple[int, int, int], Event]
@@ -105,14 +106,45 @@ class BookSource:
 
 def ticket_entries(ticket: Ticket, account: str, index: int, now: datetime) -> list[_Entry]:
     """One ticket's events up to ``now``, keyed for the merge."""
-    bare = ticket.model_copy(update={"comments": ()}) if ticket.comments else ticket
-    opened = TicketOpened(at=ticket.created, account=account, ticket=bare)
-    out: list[_Entry] = [(sort_key(opened), (0, index, 0), opened)]
+    bare = replace(ticket, {"comments": ()}) if ticket.comments else ticket
+    key = ticket.key
+    opened = build(TicketOpened, at=ticket.created, account=account, ticket=bare)
+    out: list[_Entry] = [((ticket.created, 1, account, key), (0, index, 0), opened)]  # = sort_key(opened)
     for j, comment in enumerate(ticket.comments):
         if comment.at <= now:
-            event = CommentAdded(at=comment.at, account=account, ticket=bare, comment=comment)
-            out.append((sort_key(event), (0, index, j + 1), event))
+            event = build(CommentAdded, at=comment.at, account=account, ticket=bare, comment=comment)
+            out.append(((comment.at, 2, account, _Ident(key, comment)), (0, index, j + 1), event))  # type: ignore[arg-type]
     return out
+
+
+class _Ident:
+    """A comment's ``sort_key`` id (``KEY#identity``), made only if compared: two events of one
+    account at the same instant are rare, and the identity of a comment without an id is a digest."""
+
+    __slots__ = ("key", "comment", "_text")
+
+    def __init__(self, key: str, comment: Comment) -> None:
+        self.key, self.comment, self._text = key, comment, ""
+
+    def text(self) -> str:
+        if not self._text:
+            self._text = f"{self.key}#{self.comment.identity}"
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ident | str) and self.text() == _text(other)
+
+    def __lt__(self, other: object) -> bool:
+        return self.text() < _text(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.text() > _text(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _text(value: object) -> str:
+    return value.text() if isinstance(value, _Ident) else str(value)
 
 
 @dataclass(frozen=True)
@@ -152,8 +184,9 @@ def health_entries(accounts: Sequence[Account], now: datetime, health: Mapping[s
     keys = sorted((us, a.id, i, j) for i, (a, s) in enumerate(zip(accounts, series, strict=True))
                   for j, us in enumerate(s.times) if us <= limit)
     for _, account, i, j in keys:
-        event = HealthScored(at=from_us(series[i].times[j]), account=account, score=series[i].scores[j])
-        yield sort_key(event), (1, i, j), event
+        at = from_us(series[i].times[j])
+        event = build(HealthScored, at=at, account=account, score=series[i].scores[j])
+        yield (at, 0, account, ""), (1, i, j), event  # = sort_key(event)
 
 
 def ordered_events(

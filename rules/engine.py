@@ -9,11 +9,14 @@ tickets per component) comes in a :class:`WorldView`, and what other accounts mu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from operator import attrgetter
+from typing import NamedTuple, cast
 
 from rules.communication import ticket_reply
+from rules.copying import replace
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.hit_window import HitWindow
@@ -21,7 +24,7 @@ from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
 from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
-from rules.triggers import Context
+from rules.triggers import Context, TriggerKindBase
 from rules.windows import Item, qualifying_span
 
 
@@ -39,14 +42,19 @@ class Finding:
 
     component: str
     at: datetime
-    accounts: tuple[str, ...]
+    accounts: AbstractSet[str]  # a set: on a busy component it is made for every ticket, sorted only if told
     origin: str
+
+    def listed(self) -> tuple[str, ...]:
+        """The accounts in order, as a :class:`MultiCustomer` event carries them."""
+        return tuple(sorted(self.accounts))
 
     def events(self, skip: Callable[[str], bool]) -> list[MultiCustomer]:
         """One event per account other than the origin, except those ``skip`` names."""
+        listed = self.listed()
         return [MultiCustomer.model_construct(kind="multi_customer", at=self.at, account=a,
-                                              component=self.component, accounts=self.accounts)
-                for a in self.accounts if a != self.origin and not skip(a)]
+                                              component=self.component, accounts=listed)
+                for a in listed if a != self.origin and not skip(a)]
 
 
 class Outcome(NamedTuple):
@@ -56,6 +64,8 @@ class Outcome(NamedTuple):
     decisions: tuple[Decision, ...] = ()
     hits: tuple[ComponentHit, ...] = ()
     fanout: tuple[Finding, ...] = ()
+    observed: AccountState | None = None  # the state the kinds read (None: the event was stale)
+    found: tuple[tuple[str, tuple[Trigger, ...]], ...] = ()  # each kind asked and what it found
 
 
 def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> Outcome:
@@ -75,30 +85,50 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         state, hits, fanout = _multi_customer(state, event, ctx, world)
 
     found: list[Trigger] = []
-    for kind in ctx.enabled:
-        found.extend(kind.detect(event, state, found, ctx))
+    asked = []
+    for kind in ctx.kinds_for(type(event)):
+        got = kind.detect(event, state, found, ctx)
+        asked.append((kind.kind, tuple(got)))
+        found.extend(got)
+    observed = state
     new = [t for t in dict((t.id, t) for t in found).values()
-           if t.id not in state.fired and not adds_nothing(t, state.escalation)]
+           if t.id not in state.fired and not adds_nothing(t, state.escalation)] if found else []
     if new:
-        state = state.model_copy(update={"fired": {**state.fired, **{t.id: t.at for t in new}}})
+        state = replace(state, {"fired": {**state.fired, **{t.id: t.at for t in new}}})
 
     decision = None
-    if new or _may_change(before, state, event, ctx):
+    if new or (state.escalation is not None and _may_change(before, state, event, ctx)):
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
-        state = state.model_copy(update={"escalation": decision.escalation})
+        state = replace(state, {"escalation": decision.escalation})
     if isinstance(event, CommentAdded):  # a public reply by our people on a linked ticket: the log
         replied = ticket_reply(state.escalation, event.ticket, event.comment)
         if replied is not None:
-            state = state.model_copy(update={"escalation": replied})
+            state = replace(state, {"escalation": replied})
             decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
                         else Decision(action="update", escalation=replied, reasons=()))
-    return Outcome(
-        state=_prune(state, ctx),
-        decisions=(decision,) if decision else (),
-        hits=hits,
-        fanout=fanout,
-    )
+    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout,
+                   observed=observed, found=tuple(asked))
+
+
+def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
+    """Would ``ctx`` give the same outcome for the same state and event, its rules differing from
+    the outcome's only in settings that ``kinds`` read when they detect (``detect_only``)?
+
+    Yes when each of those kinds that reads this event finds the same triggers in the same
+    observed state: everything else the step does reads settings both share. (Opening an
+    escalation also reads the owners' load, which is each replay's own: the caller checks that.)
+    """
+    if outcome.observed is None:
+        return True
+    found: list[Trigger] = []
+    names = {kind.kind: kind for kind in kinds}
+    for name, got in outcome.found:
+        kind = names.get(name)
+        if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:
+            return False
+        found.extend(got)
+    return True
 
 
 def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Context) -> bool:
@@ -110,10 +140,13 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     esc = after.escalation
     if esc is None or not esc.is_open:
         return False
-    # severity, tier and sponsor read only the linked tickets' facts and their components' findings
-    if after.tickets is not before.tickets and any(
-            after.tickets.get(k) is not before.tickets.get(k) for k in esc.tickets):
-        return True
+    # severity, tier and sponsor read only the linked tickets' facts and their components' findings;
+    # a ticket or comment changes only its own ticket's facts (the links grow for ever in a backtest)
+    if after.tickets is not before.tickets:
+        keys = (event.ticket.key,) if isinstance(event, TicketOpened | CommentAdded) else esc.tickets
+        linked = esc.tickets if len(esc.tickets) < 8 else set(esc.tickets)
+        if any(k in linked and after.tickets.get(k) is not before.tickets.get(k) for k in keys):
+            return True
     if after.multi is not before.multi:
         changed = {c for c, at in after.multi.items() if before.multi.get(c) != at}
         changed.update(c for c in before.multi if c not in after.multi)
@@ -129,20 +162,20 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
     if state.watermark is None or event.at > state.watermark:
         update["watermark"] = event.at
     if isinstance(event, TicketOpened):
-        facts = ticket_facts(event.ticket, ctx.cfg)
+        facts = _facts(event, ctx)
         old = state.tickets.get(facts.key)
         merged = _merge_facts(old, facts) if old else facts
         if merged != old:
             update["tickets"] = {**state.tickets, facts.key: merged}
     elif isinstance(event, CommentAdded):
-        old = state.tickets.get(event.ticket.key) or ticket_facts(event.ticket, ctx.cfg)
-        facts = with_comment(old, event.comment, ctx.cfg)
-        if facts != state.tickets.get(event.ticket.key):
+        seen = state.tickets.get(event.ticket.key)
+        facts = _commented(event, seen or _facts(event, ctx), ctx)
+        if facts is not seen and facts != seen:
             update["tickets"] = {**state.tickets, facts.key: facts}
     elif isinstance(event, HealthScored):
         health = state.health
         if not health or event.at > health[-1].at:  # the replay's case: samples arrive in order
-            update["health"] = (*health, HealthSample(at=event.at, score=event.score))
+            update["health"] = (*health, HealthSample.model_construct(at=event.at, score=event.score))
         elif all(s.at != event.at for s in health):
             sample = HealthSample(at=event.at, score=event.score)
             update["health"] = tuple(sorted((*health, sample), key=lambda s: s.at))
@@ -151,7 +184,27 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         known = state.multi.get(event.component)
         if mine and (known is None or event.at < known):
             update["multi"] = {**state.multi, event.component: event.at}
-    return state.model_copy(update=update) if update else state
+    return replace(state, update) if update else state
+
+
+def _facts(event: TicketOpened | CommentAdded, ctx: Context) -> TicketFacts:
+    """The event's ticket's own facts; computed once per event for the rule sets sharing ``ctx.shared``."""
+    slot = ctx.shared.get("facts")
+    if slot is not None and slot[0] is event:
+        return cast(TicketFacts, slot[1])
+    facts = ticket_facts(event.ticket, ctx.cfg)
+    ctx.shared["facts"] = (event, facts)
+    return facts
+
+
+def _commented(event: CommentAdded, facts: TicketFacts, ctx: Context) -> TicketFacts:
+    """The facts after the comment; once per event and prior facts for the rule sets sharing them."""
+    slot = ctx.shared.get("comment")
+    if slot is not None and slot[0] is event and slot[1] is facts:
+        return cast(TicketFacts, slot[2])
+    after = with_comment(facts, event.comment, ctx.cfg)
+    ctx.shared["comment"] = (event, facts, after)
+    return after
 
 
 def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
@@ -173,16 +226,10 @@ def _multi_customer(
     state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
 ) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
     """Does this ticket's component now appear in enough accounts' tickets within the window?"""
-    rule = ctx.cfg.tiers.multi_customer
-    ticket = event.ticket
-    hits = tuple(
-        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
-        for c in ticket.components
-    )
+    hits, spans = _spans(event, ctx, world)
     multi = dict(state.multi)
     fanout: list[Finding] = []
-    for hit in hits:
-        found = _span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window)
+    for hit, found in zip(hits, spans, strict=True):
         if found is None:
             continue
         at, accounts = found
@@ -190,13 +237,34 @@ def _multi_customer(
             multi[hit.component] = at
         fanout.append(Finding(component=hit.component, at=at, accounts=accounts, origin=event.account))
     if multi != state.multi:
-        state = state.model_copy(update={"multi": multi})
+        state = replace(state, {"multi": multi})
     return state, hits, tuple(fanout)
+
+
+def _spans(event: TicketOpened, ctx: Context, world: WorldView,
+           ) -> tuple[tuple[ComponentHit, ...], list[tuple[datetime, AbstractSet[str]] | None]]:
+    """The ticket's component hits and, for each, the multi-customer span it completes.
+
+    Rule sets sharing ``ctx.shared`` share the multi-customer settings, and each replay's windows
+    hold the same hits (every replay records every ticket), so the answer is computed once per event.
+    """
+    slot = ctx.shared.get("spans")
+    if slot is not None and slot[0] is event:
+        return cast(tuple[tuple[ComponentHit, ...], list[tuple[datetime, AbstractSet[str]] | None]], slot[1])
+    rule = ctx.cfg.tiers.multi_customer
+    ticket = event.ticket
+    hits = tuple(
+        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
+        for c in ticket.components
+    )
+    spans = [_span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window) for hit in hits]
+    ctx.shared["spans"] = (event, (hits, spans))
+    return hits, spans
 
 
 def _span_of(
     hit: ComponentHit, known: Sequence[ComponentHit], count: int, window: timedelta
-) -> tuple[datetime, tuple[str, ...]] | None:
+) -> tuple[datetime, AbstractSet[str]] | None:
     """When the component became multi-customer with this hit in it, and the accounts then.
 
     A hit newer than every hit of a :class:`HitWindow` is answered from its running count of
@@ -211,34 +279,66 @@ def _span_of(
             distinct = len(accounts) + (hit.account not in accounts)
             if distinct < count:
                 return None
-            return hit.at, tuple(sorted({*accounts, hit.account}))
+            return hit.at, accounts.keys() | {hit.account}
     others = [h for h in known if h.key != hit.key]
     items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
     span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key), count, window)
     if span is None:
         return None
-    return span.at, tuple(sorted({i.group for i in span.items}))
+    return span.at, frozenset(i.group for i in span.items)
 
 
 def _prune(state: AccountState, ctx: Context) -> AccountState:
-    """Forget evidence older than the horizon, except what an open escalation still links."""
+    """Forget evidence older than the horizon, except what an open escalation still links.
+
+    Asked after every event, and most of the time there is nothing to forget: the oldest of each
+    part is found by C-level ``min`` over its times before anything is rebuilt.
+    """
     if state.watermark is None:
         return state
     cutoff = state.watermark - ctx.cfg.state.horizon
     update: dict[str, object] = {}
-    if any(f.created < cutoff for f in state.tickets.values()):
+    tickets = state.tickets
+    if tickets:
         esc = state.escalation
-        linked = set(esc.tickets) if esc is not None and esc.is_open else set()
-        kept = {k: f for k, f in state.tickets.items() if f.created >= cutoff or k in linked}
-        if len(kept) < len(state.tickets):
-            update["tickets"] = kept
-    if any(at < cutoff for at in state.fired.values()):
+        linked = esc.tickets if esc is not None and esc.is_open else ()
+        oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
+        if oldest is not None and oldest < cutoff:
+            keep = set(linked)
+            update["tickets"] = {k: f for k, f in tickets.items() if f.created >= cutoff or k in keep}
+    if state.fired and min(state.fired.values()) < cutoff:
         update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
     if state.health and state.health[0].at < cutoff:
         update["health"] = tuple(s for s in state.health if s.at >= cutoff)
-    if any(at < cutoff for at in state.multi.values()):
+    if state.multi and min(state.multi.values()) < cutoff:
         update["multi"] = {c: at for c, at in state.multi.items() if at >= cutoff}
-    repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
-    if any(c.closed_at < repeat_cutoff for c in state.closed):
-        update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
-    return state.model_copy(update=update) if update else state
+    if state.closed:
+        repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
+        if any(c.closed_at < repeat_cutoff for c in state.closed):
+            update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
+    return replace(state, update) if update else state
+
+
+def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],
+                     ctx: Context) -> datetime | None:
+    """When the oldest ticket not linked to the open escalation was created (None: there is none).
+
+    Linked tickets are kept past the horizon, so the oldest ticket alone says nothing; this is
+    remembered per account for as long as its tickets and links are the same objects (state is
+    never changed in place), since most events change neither.
+    """
+    memo = ctx.memo
+    key = ("oldest_unlinked", account)
+    known = memo.get(key)
+    if known is not None and known[0] is tickets and known[1] is linked:
+        return cast(datetime | None, known[2])
+    if linked:
+        keep = set(linked)
+        oldest = min((f.created for k, f in tickets.items() if k not in keep), default=None)
+    else:
+        oldest = min(map(_CREATED, tickets.values()))
+    memo[key] = (tickets, linked, oldest)
+    return oldest
+
+
+_CREATED = attrgetter("created")

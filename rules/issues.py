@@ -30,14 +30,18 @@ def grouped_with(
     new: TicketFacts, others: Iterable[TicketFacts], cfg: RulesConfig
 ) -> dict[str, list[TicketFacts]]:
     """For each issue of ``new``: the tickets (``new`` included) on that same issue."""
-    pool = [f for f in others if f.key != new.key]
-    if cfg.triggers.ticket_burst.same_issue == "summary":
+    mode = cfg.triggers.ticket_burst.same_issue
+    key = new.key
+    if mode == "component" and len(new.components) == 1:  # the usual ticket: one pass, no pool
+        name = new.components[0]
+        return {f"component:{name}": [new, *(f for f in others if name in f.components and f.key != key)]}
+    pool = [f for f in others if f.key != key]
+    if mode == "summary":
         mates = [f for f in pool if same_issue(new, f, cfg)]
         if not new.words:
             return {}
         earliest = min([new, *mates], key=lambda f: (f.created, f.key))
         return {f"summary:{earliest.key}": [new, *mates]}
-    mode = cfg.triggers.ticket_burst.same_issue
     groups: dict[str, list[TicketFacts]] = {}
     # the same as ``key in issue_keys(f, cfg)``, without building every other ticket's keys
     for name in dict.fromkeys(new.components if mode == "component" else new.labels):

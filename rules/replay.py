@@ -11,14 +11,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rules.engine import Finding, WorldView, apply
+from rules.copying import replace
+from rules.engine import Finding, Outcome, WorldView, agrees, apply
 from rules.escalation import Decision
 from rules.events import Event, MultiCustomer, sort_key
 from rules.hit_window import HitWindow
 from rules.intents import notify_kinds
 from rules.models import Escalation
 from rules.state import AccountState, ComponentHit
-from rules.triggers import Context
+from rules.triggers import Context, TriggerKindBase
+
+# a step: the state before (None: first seen), the state kept, the outcome, the load it read
+Step = tuple[AccountState | None, AccountState, Outcome, Counter[str] | None]
+# what a follower reads of its leader: the step, the kinds whose detect-only settings differ, the states
+Follow = tuple[Step | None, Sequence[TriggerKindBase], Mapping[str, AccountState]]
 
 
 @dataclass
@@ -40,6 +46,8 @@ class Replay:
     updated: int = 0
     notifications: int = 0  # those the decisions would send (rules.intents.notify_kinds)
     listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
+    trace: bool = False  # keep ``last_step`` (a leader of rules.sharing.feed_together)
+    last_step: Step | None = None  # the last book event's step: state before, state kept, outcome, load
 
     def __post_init__(self) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
@@ -52,43 +60,84 @@ class Replay:
         """Apply events in time order (and what they fan out to other accounts right after)."""
         return self.feed_ordered(sorted(events, key=sort_key))
 
-    def feed_ordered(self, events: Iterable[Event]) -> list[Decision]:
-        """Apply events already in time order, as :func:`rules.book_stream.ordered_events` gives."""
+    def feed_ordered(self, events: Iterable[Event], follow: Follow | None = None) -> list[Decision]:
+        """Apply events already in time order, as :func:`rules.book_stream.ordered_events` gives.
+
+        ``follow``: another replay's step of the same (single) event, the kinds whose detect-only
+        settings differ, and that replay's states (:mod:`rules.sharing`). Its step is taken as
+        this one's when it starts from the same state and could not differ; after an event told
+        of a finding, a state equal to the other's becomes the other's again.
+        """
         out: list[Decision] = []
         keep = self.keep_decisions
         world = WorldView(load=self.load, hits=self.hits)
+        states, ctx = self.states, self.ctx
         for event in events:
-            pending: deque[Event] = deque([event])
-            while pending:
-                current = pending.popleft()
-                before = self.states.get(current.account)
-                outcome = apply(before or AccountState(account=current.account), current, self.ctx, world)
+            pending: deque[Event] | None = None
+            current = event
+            top = True
+            while True:
+                before = states.get(current.account)
+                taken = self._taken(before, current, follow) if top and follow is not None else None
+                if taken is not None:
+                    state, outcome = taken
+                else:
+                    outcome = apply(before or AccountState(account=current.account), current, ctx, world)
+                    state = outcome.state
+                    if outcome.decisions and not self.keep_timeline and state.escalation is not None:
+                        state = replace(state, {"escalation": replace(state.escalation, {"timeline": ()})})
+                if top and self.trace:
+                    # the load as it was before this step (an opening reads it), copied only when needed
+                    self.last_step = (before, state, outcome, Counter(self.load) if outcome.decisions else None)
+                elif not top and follow is not None:  # told of a finding: the leader was told the same
+                    theirs = follow[2].get(current.account)
+                    if theirs is not None and theirs is not state and theirs == state:
+                        state = theirs
+                top = False
                 self.events_applied += 1
-                state = outcome.state
-                if outcome.decisions and not self.keep_timeline and state.escalation is not None:
-                    state = state.model_copy(update={"escalation": state.escalation.model_copy(
-                        update={"timeline": ()})})
-                    outcome = outcome._replace(state=state)
-                self.states[current.account] = state
-                self._forgotten(before, outcome.state)
-                self._record_hits(outcome.hits)
-                for decision in outcome.decisions:
-                    if self.listener is not None:
-                        self.listener(decision)
-                    was = before.escalation if before is not None and decision.action == "update" else None
-                    self.notifications += len(notify_kinds(was, decision.escalation))
-                    if decision.action == "open":
-                        self.opened += 1
-                        if decision.escalation.owner:
-                            self.load[decision.escalation.owner] += 1
-                    else:
-                        self.updated += 1
-                if keep:
-                    out.extend(outcome.decisions)
-                for finding in outcome.fanout:
-                    pending.extend(self._tell(finding))
+                states[current.account] = state
+                if before is not None and state.multi is not before.multi:
+                    self._forgotten(before, state)
+                if outcome.hits:
+                    self._record_hits(outcome.hits)
+                if outcome.decisions:
+                    self._count(before, outcome.decisions)
+                    if keep:
+                        out.extend(outcome.decisions)
+                if outcome.fanout:
+                    pending = pending if pending is not None else deque()
+                    for finding in outcome.fanout:
+                        pending.extend(self._tell(finding))
+                if not pending:
+                    break
+                current = pending.popleft()
         self.decisions.extend(out)
         return out
+
+    def _taken(self, before: AccountState | None, event: Event, follow: Follow) -> tuple[AccountState, Outcome] | None:
+        """The followed step, when it is this replay's step too (see :func:`rules.engine.agrees`)."""
+        step, kinds, _ = follow
+        if step is None or step[0] is not before:
+            return None
+        _, state, outcome, load = step
+        if any(d.action == "open" for d in outcome.decisions) and load != self.load:
+            return None  # the owner chosen at opening reads each replay's own load
+        if kinds and not agrees(outcome, event, self.ctx, kinds):
+            return None
+        return state, outcome
+
+    def _count(self, before: AccountState | None, decisions: Iterable[Decision]) -> None:
+        for decision in decisions:
+            if self.listener is not None:
+                self.listener(decision)
+            was = before.escalation if before is not None and decision.action == "update" else None
+            self.notifications += len(notify_kinds(was, decision.escalation))
+            if decision.action == "open":
+                self.opened += 1
+                if decision.escalation.owner:
+                    self.load[decision.escalation.owner] += 1
+            else:
+                self.updated += 1
 
     def _tell(self, finding: Finding) -> list[MultiCustomer]:
         """The finding's events for the accounts that do not already know it at or before then.
@@ -104,17 +153,17 @@ class Replay:
         if at < self._informed_at.get(component, at):
             informed.clear()
         self._informed_at[component] = at
-        unsure = set(finding.accounts) - informed
-        unsure.discard(finding.origin)
+        unsure = finding.accounts - informed - {finding.origin}
         out = []
+        listed: tuple[str, ...] | None = None
         for account in sorted(unsure):
             state = states.get(account)
             known = state.multi.get(component) if state is not None else None
             if known is not None and known <= at:
                 informed.add(account)
             else:
-                out.append(MultiCustomer(at=at, account=account, component=component,
-                                         accounts=finding.accounts))
+                listed = listed or finding.listed()
+                out.append(MultiCustomer(at=at, account=account, component=component, accounts=listed))
         return out
 
     def _forgotten(self, before: AccountState | None, after: AccountState) -> None:

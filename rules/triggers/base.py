@@ -9,10 +9,10 @@ kind is one new module plus its config model (see ``rules/triggers/__init__.py``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rules.config import RulesConfig, TriggerConfig
 from rules.directory import Directory
@@ -27,6 +27,10 @@ class Context:
 
     cfg: RulesConfig
     directory: Directory
+    # what one event's step computes from the event and settings alone (its ticket's facts, its
+    # multi-customer span), kept for the step of the same event under another rule set with the
+    # same settings there (``rules.sharing``); one entry per kind of result, for the latest event
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def enabled(self) -> tuple[TriggerKindBase, ...]:
@@ -34,6 +38,26 @@ class Context:
         from rules.triggers import REGISTRY
 
         return tuple(kind for kind in REGISTRY if kind.settings(self.cfg).enabled)
+
+    def kinds_for(self, event_type: type) -> tuple[TriggerKindBase, ...]:
+        """The enabled kinds that read this type of event (``events``), in registry order: most
+        events interest two or three kinds, and asking the others costs a call each."""
+        known = self._kinds_by_type
+        found = known.get(event_type)
+        if found is None:
+            found = known[event_type] = tuple(k for k in self.enabled if k.events is None
+                                              or issubclass(event_type, k.events))
+        return found
+
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Scratch space for the rules' memos (the oldest evidence of an account, ...): each
+        entry is checked against the values it was computed from, so it never changes an answer."""
+        return {}
+
+    @cached_property
+    def _kinds_by_type(self) -> dict[type, tuple[TriggerKindBase, ...]]:
+        return {}
 
 
 class TriggerKindBase:
@@ -49,6 +73,10 @@ class TriggerKindBase:
     order: ClassVar[int] = 50  # detection order; a kind reading what others found goes later
     contact: ClassVar[bool] = True  # the customer reached out (``repeat`` counts these)
     config_model: ClassVar[type[TriggerConfig] | None] = None  # a kind beside the built-in sections
+    events: ClassVar[tuple[type, ...] | None] = None  # the event types ``detect`` reads; None: every one
+    # settings of this kind's section read only by ``detect`` (and not of ``found``): two rule sets
+    # differing only in these decide alike wherever the kind finds the same (``rules.engine.agrees``)
+    detect_only: ClassVar[frozenset[str]] = frozenset()
 
     def settings(self, cfg: RulesConfig) -> TriggerConfig:
         """This kind's config section: a built-in field of ``triggers``, else an added kind's."""

@@ -25,6 +25,7 @@ class ExecutiveFlag(_Immediate):
     """A ticket labelled as an executive escalation, by the submitter or an agent."""
 
     kind = "executive_flag"
+    events = (TicketOpened,)
     because = "a customer executive flagged the escalation"
 
     def detect(
@@ -42,6 +43,7 @@ class ExecutiveFlag(_Immediate):
 
 class _ChannelTrigger(_Immediate):
     what: str = ""
+    events = (TicketOpened,)
 
     def detect(
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context

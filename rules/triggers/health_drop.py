@@ -16,6 +16,8 @@ class HealthDrop(TriggerKindBase):
     """
 
     kind = "health_drop"
+    events = (HealthScored,)
+    detect_only = frozenset({"points", "window"})
     contact = False  # a score, not the customer reaching out
 
     def detect(

@@ -14,6 +14,8 @@ from rules.triggers.base import Context, TriggerKindBase
 
 class Keyword(TriggerKindBase):
     kind = "keyword"
+    events = (TicketOpened, CommentAdded)
+    detect_only = frozenset({"words"})
 
     def sponsor(self, trigger: Trigger, cfg: RulesConfig) -> tuple[datetime, str] | None:
         """A legal word (``legal_words``) requires the executive sponsor at once."""
@@ -25,16 +27,20 @@ class Keyword(TriggerKindBase):
     ) -> list[Trigger]:
         cfg: KeywordConfig = ctx.cfg.triggers.keyword
         if isinstance(event, TicketOpened):
-            text, ident, where = customer_ticket_text(event.ticket), event.ticket.key, "ticket"
+            text, where = customer_ticket_text(event.ticket), "ticket"
         elif isinstance(event, CommentAdded) and is_customer_comment(event.comment):
-            text = event.comment.body
-            ident = f"{event.ticket.key}#{event.comment.identity}"
-            where = "public customer comment"
+            text, where = event.comment.body, "public customer comment"
         else:
             return []
-        words = find_words(text, cfg.words)
+        slot = ctx.shared.get("keyword")
+        if slot is not None and slot[0] is event and slot[1] == cfg.words:
+            words = slot[2]
+        else:
+            words = find_words(text, cfg.words)
+            ctx.shared["keyword"] = (event, cfg.words, words)
         if not words:
             return []
+        ident = f"{event.ticket.key}#{event.comment.identity}" if isinstance(event, CommentAdded) else event.ticket.key
         return [
             Trigger(
                 id=f"keyword:{ident}",

@@ -12,6 +12,8 @@ from rules.windows import Item, qualifying_span
 
 class TicketBurst(TriggerKindBase):
     kind = "ticket_burst"
+    events = (TicketOpened,)
+    detect_only = frozenset({"count", "window"})
     contact = False  # a burst is counted tickets, not the customer reaching out again
 
     def merge_into(self, existing: list[Trigger], trigger: Trigger) -> bool:
@@ -37,6 +39,8 @@ class TicketBurst(TriggerKindBase):
         new = state.tickets[event.ticket.key]
         out = []
         for issue, mates in grouped_with(new, state.tickets.values(), ctx.cfg).items():
+            if len(mates) < cfg.count:  # no span can hold ``count`` distinct tickets
+                continue
             items = [Item(at=f.created, group=f.key, key=f.key) for f in mates]
             anchor = Item(at=new.created, group=new.key, key=new.key)
             span = qualifying_span(items, anchor, cfg.count, cfg.window)

@@ -10,6 +10,7 @@ The book is read once however many rule sets are replayed (``rules.backtest.run_
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="replay this rule set too and print what it adds, removes and changes")
     parser.add_argument("--sweep", action="append", default=[], metavar="PATH=VALUES",
                         help="replay every combination (repeatable): PATH=A..B or PATH=V1,V2,...")
-    parser.add_argument("--batch", type=int, default=4, metavar="N",
+    parser.add_argument("--batch", type=int, default=10, metavar="N",
                         help="--sweep: rule sets replayed together over one read of the book (memory grows "
                         "with N; the book is read once per batch)")
     parser.add_argument("--format", choices=("json", "table"), default="json",
@@ -89,7 +90,14 @@ def _print(data: Any, table: str | None) -> None:
         sys.stdout.write("\n")
 
 
+def _fewer_collections() -> None:
+    """A replay makes millions of short-lived values and no reference cycles: the collector's
+    default (a collection every 700 allocations) cost a tenth of a backtest's time."""
+    gc.set_threshold(100_000, 50, 100)
+
+
 def run(args: argparse.Namespace) -> int:
+    _fewer_collections()
     try:
         if args.compare and args.sweep:
             raise InputError("backtest", ["--compare and --sweep: one at a time"])

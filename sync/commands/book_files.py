@@ -63,8 +63,10 @@ class Problems:
 class _Tickets:
     """Tickets by position: where each record is, and when its first event happens."""
 
-    def __init__(self, read: Callable[[int], Any], where: Callable[[int], str], problems: Problems) -> None:
+    def __init__(self, read: Callable[[int], Any], where: Callable[[int], str], problems: Problems,
+                 text: Callable[[int], str | bytes | None] | None = None) -> None:
         self.read, self.where, self.problems = read, where, problems
+        self.text = text  # the record's JSON text when it is exactly a ticket (None: it is not)
         self.created = array("q")
         self.first_comment = array("q")  # -1: no comment
         self.keys: set[str] = set()
@@ -102,6 +104,13 @@ class _Tickets:
         return first_event_us(self.created[index], first if first >= 0 else None, to_us(now))
 
     def load(self, index: int) -> Ticket | None:
+        raw = self.text(index) if self.text is not None and not self.extra else None
+        if raw is not None:  # parsed and validated in one go by pydantic-core
+            try:
+                return Ticket.model_validate_json(raw)
+            except ValidationError as exc:
+                self.problems.add(self.where(index), describe(exc))
+                return None
         data = self.read(index)
         extra = self.extra.get(data.get("key")) if isinstance(data, dict) else None
         if extra:
@@ -139,6 +148,7 @@ def _source(now: Any, users: list[User], accounts: list[Account], tickets: _Tick
     except ValidationError:
         problems.add("", ["now: required key is missing" if now is None else f"now: not a time (got {now!r})"])
         raise InputError(problems.name, problems.lines) from None  # nothing can be replayed without it
+    tickets.keys = set()  # only reading needs them (duplicates): a million keys are 100 MB
     bare, health = compact_health(accounts)
     return BookSource(now=at, users=tuple(users), accounts=bare, tickets=tickets,
                       escalations=tuple(escalations), skipped=problems.lines, health=health)
@@ -155,8 +165,10 @@ def _skip(text: str, at: int) -> int:
 def _json_book(text: str, name: str, problems: Problems) -> BookSource:
     """Walk the top-level object; decode each ticket to check it, keep only where it is."""
     spans = array("q")
-    tickets = _Tickets(lambda i: json.loads(text[spans[2 * i]:spans[2 * i + 1]]), lambda i: f"tickets[{i}]",
-                       problems)
+    def span(i: int) -> str:
+        return text[spans[2 * i]:spans[2 * i + 1]]
+
+    tickets = _Tickets(lambda i: json.loads(span(i)), lambda i: f"tickets[{i}]", problems, text=span)
     top: dict[str, Any] = {}
     try:
         at = _skip(text, 0)
@@ -204,6 +216,7 @@ def _json_book(text: str, name: str, problems: Problems) -> BookSource:
 # --- JSON Lines -----------------------------------------------------------------------------------
 
 KINDS = ("now", "user", "account", "health", "ticket", "comment", "escalation")
+_TICKET_LINE = b'{"kind": "ticket", '  # how write_book starts a ticket's line
 
 
 def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
@@ -216,7 +229,12 @@ def _jsonl_book(path: str, handle: IO[bytes], problems: Problems) -> BookSource:
         record.pop("kind", None)
         return record
 
-    tickets = _Tickets(read, lambda i: f"line {lines[i]} (ticket)", problems)
+    def text(i: int) -> bytes | None:
+        """The line as a ticket's JSON, when it starts as written here (``{"kind": "ticket", ...``)."""
+        line = os.pread(handle.fileno(), lengths[i], offsets[i])
+        return b"{" + line[len(_TICKET_LINE):] if line.startswith(_TICKET_LINE) else None
+
+    tickets = _Tickets(read, lambda i: f"line {lines[i]} (ticket)", problems, text=text)
     now: Any = None
     users: list[User] = []
     accounts: list[Account] = []

@@ -1,0 +1,67 @@
+"""Copying and building immutable models without validating what is already valid.
+
+A backtest of 100,000 tickets makes about two million model values: the state after each event,
+each event, each ticket's facts. pydantic's ``model_copy`` (a generic shallow copy through
+``copy.copy``) and validation of values taken from models already validated were a third of
+its time. These do the same thing for the domain's models (``rules.models.Frozen``: no extra
+keys, no private attributes), directly.
+
+Only for values that are already of the fields' types: nothing here checks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+_set = object.__setattr__
+
+
+def replace(model: M, update: Mapping[str, Any]) -> M:
+    """``model.model_copy(update=update)``, for a frozen model with no extra or private values."""
+    cls = type(model)
+    new = cls.__new__(cls)
+    values = model.__dict__.copy()
+    values.update(update)
+    _set(new, "__dict__", values)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+_MISSING: Any = object()
+_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _template(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every field in declaration order (pydantic serialises in the order of ``__dict__``) with
+    its default when that can be shared (tuples, None, strings, numbers, frozen models), and the
+    fields that must be given."""
+    given = frozenset(name for name, f in cls.model_fields.items() if f.default_factory is not None
+                      or f.is_required() or isinstance(f.default, dict | list | set))
+    return {name: _MISSING if name in given else f.default for name, f in cls.model_fields.items()}, given
+
+
+def build(cls: type[M], **values: Any) -> M:
+    """``cls.model_construct(**values)`` for values already valid; the unset fields take their
+    defaults. A field whose default is mutable (a dict) or made by a factory must be given.
+    """
+    known = _TEMPLATES.get(cls)
+    if known is None:
+        known = _TEMPLATES[cls] = _template(cls)
+    template, given = known
+    data = template.copy()
+    data.update(values)
+    if len(data) != len(template) or not values.keys() >= given:
+        raise TypeError(f"{cls.__name__}: missing or unknown fields in {sorted(values)}")
+    new = cls.__new__(cls)
+    _set(new, "__dict__", data)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_fields_set__", set(values))
+    _set(new, "__pydantic_private__", None)
+    return new
