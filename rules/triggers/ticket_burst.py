@@ -38,11 +38,14 @@ class TicketBurst(TriggerKindBase):
         cfg = ctx.cfg.triggers.ticket_burst
         new = state.tickets[event.ticket.key]
         out = []
-        for issue, mates in grouped_with(new, state.tickets.values(), ctx.cfg).items():
+        anchor = Item(at=new.created, group=new.key, key=new.key)
+        early, late = new.created - cfg.window, new.created + cfg.window
+        for issue, mates in grouped_with(new, list(state.tickets.values()), ctx.cfg).items():
             if len(mates) < cfg.count:  # no span can hold ``count`` distinct tickets
                 continue
-            items = [Item(at=f.created, group=f.key, key=f.key) for f in mates]
-            anchor = Item(at=new.created, group=new.key, key=new.key)
+            # only tickets within a window of this one can share a span with it (the span's own
+            # rule): the others are the old tickets an escalation open for months still links
+            items = [Item(at=f.created, group=f.key, key=f.key) for f in mates if early <= f.created <= late]
             span = qualifying_span(items, anchor, cfg.count, cfg.window)
             if span is None:
                 continue
