@@ -145,7 +145,7 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     # a ticket or comment changes only its own ticket's facts (the links grow for ever in a backtest)
     if after.tickets is not before.tickets:
         keys = (event.ticket.key,) if isinstance(event, TicketOpened | CommentAdded) else esc.tickets
-        linked = esc.tickets if len(esc.tickets) < 8 else set(esc.tickets)
+        linked = esc.tickets if len(esc.tickets) < 8 else _linked_set(after.account, esc.tickets, ctx)
         if any(k in linked and _weighed(after.tickets.get(k)) != _weighed(before.tickets.get(k)) for k in keys):
             return True
     if after.multi is not before.multi:
@@ -306,7 +306,7 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
         if oldest is not None and oldest < cutoff:
             # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
-            keep = set(linked)
+            keep = _linked_set(state.account, linked, ctx)
             kept = dict(tickets)
             old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
             for key in [*filterfalse(keep.__contains__, old)]:
@@ -339,12 +339,24 @@ def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: t
     if known is not None and known[0] is tickets and known[1] is linked:
         return cast(datetime | None, known[2])
     if linked:
-        keep = set(linked)
+        keep = _linked_set(account, linked, ctx)
         oldest = min(map(_CREATED, map(tickets.__getitem__, filterfalse(keep.__contains__, tickets))), default=None)
     else:
         oldest = min(map(_CREATED, tickets.values()))
     memo[key] = (tickets, linked, oldest)
     return oldest
+
+
+def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> AbstractSet[str]:
+    """The open escalation's linked keys as a set, made once per change of its links (not per event)."""
+    memo = ctx.memo
+    key = ("linked_set", account)
+    known = memo.get(key)
+    if known is not None and known[0] is linked:
+        return cast(AbstractSet[str], known[1])
+    keys = frozenset(linked)
+    memo[key] = (linked, keys)
+    return keys
 
 
 _CREATED = attrgetter("created")
