@@ -17,6 +17,8 @@ history, not the escalation's. Pure, and idempotent: a comment seen again change
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import attrgetter, contains
 
 from rules.models import Channel, Comment, Escalation, LogEntry, Ticket
 
@@ -106,7 +108,9 @@ def ticket_reply(esc: Escalation | None, ticket: Ticket, comment: Comment) -> Es
     """
     if esc is None or esc.status not in LOGGING or not is_communication(comment):
         return None
-    linked = min((t.at for t in esc.triggers if ticket.key in t.tickets), default=None)
+    triggers = esc.triggers  # in C: an escalation open for months holds many triggers
+    linked = min(compress(map(_AT, triggers), map(contains, map(_TICKETS, triggers), repeat(ticket.key))),
+                 default=None)
     if linked is None or comment.at <= linked:
         return None
     new = logged(esc, [_entry(comment, ticket.channel, ticket.key)])
@@ -146,3 +150,7 @@ def log_record(esc: Escalation, limit: int) -> str | None:
         lines.pop(0)
         earlier += 1
     return f"({earlier} earlier entries not shown)"[:limit] if earlier else None
+
+
+_AT = attrgetter("at")
+_TICKETS = attrgetter("tickets")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, filterfalse
 from operator import attrgetter
 from typing import NamedTuple, cast
 
@@ -144,8 +145,8 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     # a ticket or comment changes only its own ticket's facts (the links grow for ever in a backtest)
     if after.tickets is not before.tickets:
         keys = (event.ticket.key,) if isinstance(event, TicketOpened | CommentAdded) else esc.tickets
-        linked = esc.tickets if len(esc.tickets) < 8 else set(esc.tickets)
-        if any(k in linked and after.tickets.get(k) is not before.tickets.get(k) for k in keys):
+        linked = esc.tickets if len(esc.tickets) < 8 else _linked_set(after.account, esc.tickets, ctx)
+        if any(k in linked and _weighed(after.tickets.get(k)) != _weighed(before.tickets.get(k)) for k in keys):
             return True
     if after.multi is not before.multi:
         changed = {c for c, at in after.multi.items() if before.multi.get(c) != at}
@@ -304,8 +305,13 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         linked = esc.tickets if esc is not None and esc.is_open else ()
         oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
         if oldest is not None and oldest < cutoff:
-            keep = set(linked)
-            update["tickets"] = {k: f for k, f in tickets.items() if f.created >= cutoff or k in keep}
+            # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
+            keep = _linked_set(state.account, linked, ctx)
+            kept = dict(tickets)
+            old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
+            for key in [*filterfalse(keep.__contains__, old)]:
+                del kept[key]
+            update["tickets"] = kept
     if state.fired and min(state.fired.values()) < cutoff:
         update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
     if state.health and state.health[0].at < cutoff:
@@ -333,12 +339,33 @@ def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: t
     if known is not None and known[0] is tickets and known[1] is linked:
         return cast(datetime | None, known[2])
     if linked:
-        keep = set(linked)
-        oldest = min((f.created for k, f in tickets.items() if k not in keep), default=None)
+        keep = _linked_set(account, linked, ctx)
+        oldest = min(map(_CREATED, map(tickets.__getitem__, filterfalse(keep.__contains__, tickets))), default=None)
     else:
         oldest = min(map(_CREATED, tickets.values()))
     memo[key] = (tickets, linked, oldest)
     return oldest
 
 
+def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> AbstractSet[str]:
+    """The open escalation's linked keys as a set, made once per change of its links (not per event)."""
+    memo = ctx.memo
+    key = ("linked_set", account)
+    known = memo.get(key)
+    if known is not None and known[0] is linked:
+        return cast(AbstractSet[str], known[1])
+    keys = frozenset(linked)
+    memo[key] = (linked, keys)
+    return keys
+
+
 _CREATED = attrgetter("created")
+# what :func:`rules.escalation.escalate` reads of a linked ticket (severity, tier, sponsor): a comment that
+# changes none of these (most add words or nothing) cannot change the escalation
+_WEIGHED = attrgetter("created", "components", "severity", "severity_reason", "tier4_reason", "tier4_at",
+                      "exec_title")
+
+
+def _weighed(facts: TicketFacts | None) -> tuple[object, ...] | None:
+    """The facts of a linked ticket that the escalation's assessment reads (None: not known)."""
+    return None if facts is None else cast(tuple[object, ...], _WEIGHED(facts))

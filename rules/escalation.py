@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from itertools import chain
+from operator import attrgetter
 from typing import Literal
 
 from rules.models import Escalation, Frozen, SeverityChange, TimelineEntry, Trigger, external_id
@@ -65,9 +67,9 @@ def escalate(
         return None
     new = sorted(new, key=lambda t: (t.at, t.id))
     triggers = merge_triggers(prev.triggers if prev else (), new)
-    tickets = tuple(dict.fromkeys([*(prev.tickets if prev else ()),
-                                   *(k for t in triggers for k in t.tickets)]))
-    linked = [state.tickets[k] for k in tickets if k in state.tickets]
+    # read with C-level ``map``: an escalation open for months links hundreds of tickets
+    tickets = tuple(dict.fromkeys(chain(prev.tickets if prev else (), chain.from_iterable(map(_TICKETS, triggers)))))
+    linked = [*filter(None, map(state.tickets.get, tickets))]
     severity, severity_why = assess_severity(triggers, linked, cfg)
     if prev is not None and prev.severity_set_at is not None:
         # a person set the severity on the epic: only evidence after that can raise it again
@@ -95,11 +97,13 @@ def escalate(
     else:
         esc = prev
         owner = prev.owner
-        kept = {t.id for t in triggers}
-        seen = {t.id for t in prev.triggers}
+        kept = set(map(_ID, triggers))
+        seen = set(map(_ID, prev.triggers))
         # a burst merged into the open burst on its issue shows up as "Linked", not as a trigger
         notes.extend(f"Trigger {t.kind}: {t.reason}" for t in new if t.id in kept and t.id not in seen)
-        joined = [k for k in tickets if k not in prev.tickets]
+        known = len(prev.tickets)  # the links only grow: the new ones follow the old
+        joined = (list(tickets[known:]) if tickets[:known] == prev.tickets
+                  else [k for k in tickets if k not in set(prev.tickets)])
         if joined:
             notes.append(f"Linked {', '.join(joined)}")
         if severity < prev.severity:
@@ -135,3 +139,7 @@ def escalate(
     esc = esc.model_copy(update={"timeline": esc.timeline + entries})
     return Decision(action="open" if prev is None else "update", escalation=esc,
                     reasons=tuple(notes))
+
+
+_TICKETS = attrgetter("tickets")
+_ID = attrgetter("id")

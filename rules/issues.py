@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import attrgetter, contains
 
 from rules.config import RulesConfig
 from rules.state import TicketFacts
@@ -34,7 +36,11 @@ def grouped_with(
     key = new.key
     if mode == "component" and len(new.components) == 1:  # the usual ticket: one pass, no pool
         name = new.components[0]
-        return {f"component:{name}": [new, *(f for f in others if name in f.components and f.key != key)]}
+        # the filter by component runs in C (``map``/``compress``): an account's tickets include the
+        # hundreds an escalation open for months still links
+        listed = others if isinstance(others, list | tuple) else list(others)
+        same = compress(listed, map(contains, map(_COMPONENTS, listed), repeat(name)))
+        return {f"component:{name}": [new, *(f for f in same if f.key != key)]}
     pool = [f for f in others if f.key != key]
     if mode == "summary":
         mates = [f for f in pool if same_issue(new, f, cfg)]
@@ -48,3 +54,6 @@ def grouped_with(
         on = [f for f in pool if name in (f.components if mode == "component" else f.labels)]
         groups[f"{mode}:{name}"] = [new, *on]
     return groups
+
+
+_COMPONENTS = attrgetter("components")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import compress
+from operator import attrgetter
 
 from rules.config import RulesConfig
 from rules.models import Account, ExecSponsor, Trigger
 from rules.state import TicketFacts
 from rules.triggers import kind_of
+from rules.triggers.base import TriggerKindBase
 
 
 def assess_sponsor(
@@ -31,24 +34,32 @@ def assess_sponsor(
     """
     rules = cfg.exec_sponsor
     triggers = list(triggers)
-    linked_at: dict[str, datetime] = {}
-    for trigger in triggers:
-        for key in trigger.tickets:
-            linked_at[key] = min(linked_at.get(key, trigger.at), trigger.at)
     within = rules.within
     found: list[tuple[datetime, str]] = []
-    for trigger in triggers:  # each kind says whether its trigger requires the sponsor, and by when
+    # each kind says whether its trigger requires the sponsor, and by when; most kinds never do, and
+    # the triggers and tickets are read with C-level ``map`` (a months-old escalation links hundreds)
+    asking = {name for name in dict.fromkeys(map(_KIND, triggers))
+              if type(kind_of(name)).sponsor is not TriggerKindBase.sponsor}
+    for trigger in compress(triggers, map(asking.__contains__, map(_KIND, triggers))) if asking else ():
         due = kind_of(trigger.kind).sponsor(trigger, cfg)
         if due is not None:
             found.append(due)
-    for facts in linked:
-        link = max(linked_at.get(facts.key, opened), opened)
-        if facts.exec_title:
-            found.append((max(link, facts.created),
-                          f"a customer executive reported {facts.key} ({facts.exec_title})"))
-        if facts.tier4_reason:
-            found.append((max(link, facts.tier4_at or link),
-                          f"security, compliance or legal: {facts.tier4_reason}"))
+    facts = linked if isinstance(linked, list | tuple) else list(linked)
+    weighty = [*compress(facts, map(any, zip(map(_EXEC, facts), map(_TIER4, facts), strict=True)))]
+    if weighty:
+        keys = {f.key for f in weighty}
+        linked_at: dict[str, datetime] = {}  # when each of those tickets was first linked by a trigger
+        for trigger in triggers:
+            for key in keys.intersection(trigger.tickets):
+                linked_at[key] = min(linked_at.get(key, trigger.at), trigger.at)
+        for ticket in weighty:
+            link = max(linked_at.get(ticket.key, opened), opened)
+            if ticket.exec_title:
+                found.append((max(link, ticket.created),
+                              f"a customer executive reported {ticket.key} ({ticket.exec_title})"))
+            if ticket.tier4_reason:
+                found.append((max(link, ticket.tier4_at or link),
+                              f"security, compliance or legal: {ticket.tier4_reason}"))
     if account.arr > rules.arr_over:
         found.append((opened, f"ARR {account.arr:,.0f} exceeds {rules.arr_over:,.0f}"))
     if account.renewal_date is not None:
@@ -90,3 +101,8 @@ def renewal_pending(account: Account, sponsor: ExecSponsor, at: datetime, cfg: R
     if not timedelta(0) <= days_left <= rules.renewal_within:
         return False
     return not sponsor.required or sponsor.due is None or sponsor.due > at + rules.within
+
+
+_KIND = attrgetter("kind")
+_EXEC = attrgetter("exec_title")
+_TIER4 = attrgetter("tier4_reason")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from itertools import compress, count
+from operator import attrgetter
 
 from rules.config import RulesConfig
 from rules.directory import Directory
@@ -22,25 +24,44 @@ def assess_tier(
 ) -> tuple[int, str]:
     """The highest tier any rule asks for, with the rule that asked."""
     tiers = cfg.tiers
-    candidates: list[tuple[int, str]] = [(1, "tier 1 by default")]
-    for trigger in triggers:
-        candidates.append((kind_of(trigger.kind).settings(cfg).min_tier, f"{trigger.kind} trigger"))
-    if account.arr > tiers.arr_tier3:
-        candidates.append((3, f"ARR {account.arr:,.0f} exceeds {tiers.arr_tier3:,.0f}"))
-    linked = list(linked)
-    for facts in linked:
-        shared = [c for c in facts.components if c in multi]
-        if shared:
-            candidates.append((tiers.multi_customer.tier,
-                               f"multi-customer issue on {shared[0]} ({facts.key})"))
-        if facts.tier4_reason:
-            candidates.append((4, f"{facts.key}: {facts.tier4_reason}"))
-    if account.id in directory.top_accounts:
-        candidates.append((4, f"top {tiers.top_accounts} account by ARR"))
-    if directory.total_arr > 0 and account.arr / directory.total_arr > tiers.arr_share:
+    # the candidates in order: the first of the highest wins and only its reason is written; the
+    # tickets are read with C-level ``map`` (an escalation open for months links hundreds of them)
+    best: tuple[int, str] = (1, "tier 1 by default")
+    for name in dict.fromkeys(map(_KIND, triggers)):  # the first trigger of each kind, in order
+        level = kind_of(name).settings(cfg).min_tier
+        if level > best[0]:
+            best = (level, f"{name} trigger")
+    if account.arr > tiers.arr_tier3 and best[0] < 3:
+        best = (3, f"ARR {account.arr:,.0f} exceeds {tiers.arr_tier3:,.0f}")
+    facts = linked if isinstance(linked, list | tuple) else list(linked)
+    if facts:
+        # per ticket, in order: its multi-customer candidate, then its tier-4 one
+        apart = [*map(multi.keys().isdisjoint, map(_COMPONENTS, facts))] if multi else []
+        shared_at = apart.index(False) if False in apart else None
+        tier4_at = next(compress(count(), map(_TIER4, facts)), None)
+        fact_best: tuple[int, int, int] | None = None  # (tier, -position, -order within the ticket)
+        if shared_at is not None:
+            fact_best = (tiers.multi_customer.tier, -shared_at, 0)
+        if tier4_at is not None and (fact_best is None or (4, -tier4_at, -1) > fact_best):
+            fact_best = (4, -tier4_at, -1)
+        if fact_best is not None and fact_best[0] > best[0]:
+            hit = facts[-fact_best[1]]
+            if fact_best[2] == 0:
+                component = next(c for c in hit.components if c in multi)
+                best = (fact_best[0], f"multi-customer issue on {component} ({hit.key})")
+            else:
+                best = (4, f"{hit.key}: {hit.tier4_reason}")
+    if account.id in directory.top_accounts and best[0] < 4:
+        best = (4, f"top {tiers.top_accounts} account by ARR")
+    if directory.total_arr > 0 and account.arr / directory.total_arr > tiers.arr_share and best[0] < 4:
         share = account.arr / directory.total_arr
-        candidates.append((4, f"{share:.1%} of total ARR exceeds {tiers.arr_share:.0%}"))
-    return max(candidates, key=lambda c: c[0])
+        best = (4, f"{share:.1%} of total ARR exceeds {tiers.arr_share:.0%}")
+    return best
+
+
+_KIND = attrgetter("kind")
+_COMPONENTS = attrgetter("components")
+_TIER4 = attrgetter("tier4_reason")
 
 
 def stakeholders(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import attrgetter
+
 from rules.events import Event, TicketOpened
 from rules.issues import grouped_with
 from rules.models import Escalation, Trigger
@@ -38,11 +41,18 @@ class TicketBurst(TriggerKindBase):
         cfg = ctx.cfg.triggers.ticket_burst
         new = state.tickets[event.ticket.key]
         out = []
-        for issue, mates in grouped_with(new, state.tickets.values(), ctx.cfg).items():
+        anchor = Item(at=new.created, group=new.key, key=new.key)
+        early, late = new.created - cfg.window, new.created + cfg.window
+        others = list(state.tickets.values())
+        if cfg.same_issue != "summary":  # (a summary issue is named by its earliest ticket, however old)
+            # only tickets from a window before this one on can share a span with it, found in C:
+            # the others are mostly the old tickets an escalation open for months still links
+            others = [*compress(others, map(early.__le__, map(_CREATED, others)))]
+        for issue, mates in grouped_with(new, others, ctx.cfg).items():
             if len(mates) < cfg.count:  # no span can hold ``count`` distinct tickets
                 continue
-            items = [Item(at=f.created, group=f.key, key=f.key) for f in mates]
-            anchor = Item(at=new.created, group=new.key, key=new.key)
+            # only tickets within a window of this one can share a span with it (the span's own rule)
+            items = [Item(at=f.created, group=f.key, key=f.key) for f in mates if early <= f.created <= late]
             span = qualifying_span(items, anchor, cfg.count, cfg.window)
             if span is None:
                 continue
@@ -53,3 +63,6 @@ class TicketBurst(TriggerKindBase):
                 reason=f"{len(keys)} tickets on {issue} within {cfg.window}: {', '.join(keys)}",
             ))
         return out
+
+
+_CREATED = attrgetter("created")
