@@ -72,7 +72,7 @@ def build(html: Path) -> str:
         server.stop()
 
 
-def screenshot(html: Path, png: Path, width: int = 1000, height: int = 3400) -> None:
+def screenshot(html: Path, png: Path, width: int = 1000, height: int = 2330) -> None:
     """Headless Chromium, the flags the project's brief names."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
@@ -88,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, default=Path("epic.html"))
     parser.add_argument("--png", type=Path)
-    parser.add_argument("--height", type=int, default=3400)
+    parser.add_argument("--height", type=int, default=2330)
     args = parser.parse_args()
     epic = build(args.html)
     print(f"{epic}: {args.html}")

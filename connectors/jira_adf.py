@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rules.tracking import PlanRow, TrackingDocument, owner_text
+from rules.tracking import PlanRow, TrackingDocument, owner_text, plan_owner_text
 
 Node = dict[str, Any]
 Inline = Node | str
@@ -126,7 +126,7 @@ def _issue(key: str | None, jira_url: str | None, known: bool = True) -> list[In
 
 def _plan_table(rows: Sequence[PlanRow], jira_url: str | None, known: bool = True) -> Node:
     return table(["Step", "Action", "Owner", "Due", "Plan issue"], [
-        [str(r.number), r.action, r.owner or "unassigned", when(r.due, "once resolved"),
+        [str(r.number), r.action, plan_owner_text(r), when(r.due, "once resolved"),
          _issue(r.key, jira_url, known)] for r in rows])
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from connectors.jira_adf import COMMUNICATIONS_OMITTED, PLAN_ISSUE_UNKNOWN, SEVERITY_MEANING, breach_text
-from rules.tracking import PlanRow, TrackingDocument, owner_text
+from rules.tracking import PlanRow, TrackingDocument, owner_text, plan_owner_text
 
 _SPECIAL = re.compile(r"([\\{}\[\]|*_!]|(?<!\S)[-+^~#?](?=\S))")
 PANEL_COLOUR = {"SEV-1": "#FFEBE6", "SEV-2": "#FFFAE6", "SEV-3": "#EAE6FF", "SEV-4": "#DEEBFF"}
@@ -43,7 +43,7 @@ def panel(title: str, colour: str, body: str) -> list[str]:
 def _plan(rows: Sequence[PlanRow], known: bool = True) -> list[str]:
     missing = "not created yet" if known else esc(PLAN_ISSUE_UNKNOWN)
     return table(["Step", "Action", "Owner", "Due", "Plan issue"], [
-        [str(r.number), esc(r.action), esc(r.owner or "unassigned"), when(r.due, "once resolved"),
+        [str(r.number), esc(r.action), esc(plan_owner_text(r)), when(r.due, "once resolved"),
          f"[{r.key}]" if r.key else missing] for r in rows])
 
 

@@ -59,6 +59,8 @@ class PlanRow(Frozen):
     owner: str | None
     due: UtcDatetime | None
     key: str | None = None
+    owner_name: str = ""
+    """The owner's name when the writer knows the people (the table shows it instead of the e-mail)."""
 
 
 class StakeholderRow(Frozen):
@@ -125,9 +127,19 @@ def trigger_line(t: Trigger) -> str:
     return f"{TRIGGER_TITLES.get(t.kind, t.kind)} at {t.at:%Y-%m-%d %H:%M}Z{where}{why}"
 
 
-def _rows(steps: Iterable[tuple[str, str | None, datetime | None]], keys: Mapping[str, str]) -> tuple[PlanRow, ...]:
-    return tuple(PlanRow(number=i, step=s, action=step_title(s), owner=o, due=d, key=keys.get(s))
+def _rows(steps: Iterable[tuple[str, str | None, datetime | None]], keys: Mapping[str, str],
+          people: Mapping[str, User]) -> tuple[PlanRow, ...]:
+    def name(owner: str | None) -> str:
+        user = people.get((owner or "").lower())
+        return user.name if user is not None and user.name else ""
+
+    return tuple(PlanRow(number=i, step=s, action=step_title(s), owner=o, due=d, key=keys.get(s), owner_name=name(o))
                  for i, (s, o, d) in enumerate(steps, start=1))
+
+
+def plan_owner_text(row: PlanRow) -> str:
+    """A plan step's owner as the table shows it: the name, else the e-mail, else ``unassigned``."""
+    return row.owner_name or row.owner or "unassigned"
 
 
 def _notified(esc: Escalation, email: str) -> datetime:
@@ -200,13 +212,13 @@ def tracking_document(esc: Escalation, *, arr: float | None = None, plan_keys: M
         sponsor=sponsor, breaches=esc.breaches[-BREACHES_SHOWN:], breaches_total=len(esc.breaches),
         timeline=timeline, timeline_omitted=len(esc.timeline) - len(timeline),
         root_cause=cut(esc.root_cause) if esc.root_cause else None,
-        plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys),
+        plan=_rows(((p.step, p.owner, p.due) for p in esc.plan), keys, directory),
         communications=log, communications_omitted=earlier + len(all_log) - len(log),
         stakeholders=shown_people, stakeholders_omitted=len(people_rows) - len(shown_people),
         resolution_summary=cut(esc.resolution_summary), shortened=text_limit is not None,
         resolved_at=esc.resolved_at, closed_at=esc.closed_at,
         concession_given=esc.concession_given,
-        post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys),
+        post_actions=_rows(((p.step, p.owner, p.due) for p in esc.recovery), keys, directory),
         plan_keys_known=plan_keys is not None, owner_name=owner.name if owner is not None else "",
     )
 

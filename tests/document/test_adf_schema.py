@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from connectors.jira_document import DESCRIPTION_LIMIT, adf, epic_document, size
 from rules.communication import LogEntry
-from rules.models import Breach, Escalation, ExecSponsor, PlanStep, Severity, TimelineEntry, Trigger
+from rules.models import Breach, Escalation, ExecSponsor, PlanStep, Role, Severity, TimelineEntry, Trigger, User
 from sandbox.jira_render import from_adf
 from tests.document.conftest import adf_errors, book_of, escalations_of, example_books
 
@@ -260,3 +260,14 @@ def test_before_the_writer_knows_the_plan_issues_the_table_points_at_the_child_i
 def test_the_arr_the_escalation_carries_is_shown_when_the_writer_passes_none() -> None:
     text = from_adf(epic_document(escalation(arr=1_250_000), cloud=True)) or ""
     assert "|ARR|$1,250,000|" in text
+
+
+def test_plan_rows_name_their_owner_when_the_writer_knows_the_people() -> None:
+    people = {"lee@vendor.example": User(email="lee@vendor.example", name="Lee Park", role=Role.CSM)}
+    named = from_adf(epic_document(escalation(), cloud=True, people=people)) or ""
+    assert "|1|Intake and ownership: acknowledge the customer|Lee Park|" in named
+    unknown = from_adf(epic_document(escalation(), cloud=True)) or ""
+    assert "|1|Intake and ownership: acknowledge the customer|lee@vendor.example|" in unknown
+    wiki = epic_document(escalation(), cloud=False, people=people)
+    row = next(line for line in str(wiki).splitlines() if "Intake and ownership" in line)
+    assert "Lee Park" in row and "lee@vendor.example" not in row
