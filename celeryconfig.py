@@ -9,6 +9,9 @@ directory the service was started from.
 
 from __future__ import annotations
 
+from kombu import Queue
+
+from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, QUEUES
 from sync.settings import ServiceSettings
 
 _s = ServiceSettings()
@@ -38,8 +41,20 @@ task_soft_time_limit = task_time_limit - min(60, task_time_limit // 5)  # never 
 # A task whose worker died unacknowledged is redelivered once the visibility timeout passes: one
 # minute past the longest a task may run (the hard time limit), so never while it still runs and
 # within minutes (16 by default), not an hour, after a crash.
-broker_transport_options = {"visibility_timeout": task_time_limit + 60}
-task_default_queue = "escalation-sync"
+#
+# Two queues, every worker consuming both (no -Q needed: a worker consumes every queue of
+# task_queues): the beat's tasks (poll, watch, flush, learn, housekeeping) and manual sends in
+# CONTROL_QUEUE, the write batches a long flush fans out in BATCH_QUEUE. A worker slot that
+# frees always takes a waiting control task first ("sorted": the transport asks Redis for the
+# queues in name order, and CONTROL_QUEUE sorts first), so a poll waits for at most one running
+# batch (about half a poll interval), never for every queued batch: on one FIFO queue the beat's
+# polls expired behind a 10k burst's batches.
+if sorted(QUEUES) != list(QUEUES):  # "sorted" must ask for the control queue first
+    raise RuntimeError(f"queue names {QUEUES} do not sort control first")
+broker_transport_options = {"visibility_timeout": task_time_limit + 60, "queue_order_strategy": "sorted"}
+task_default_queue = CONTROL_QUEUE
+task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
+task_routes = {"escalation_sync.flush_batch": {"queue": BATCH_QUEUE, "routing_key": BATCH_QUEUE}}
 worker_hijack_root_logger = False
 timezone = "UTC"
 enable_utc = True

@@ -23,6 +23,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create (or comment) was attempted at (epoch) |
 | ``{ns}:done:{ext}`` | hash | 30 d after last write | intent key -> result: the intents carried out |
 | ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
+| ``{ns}:decide:waiting`` | string | 1 s (renewed) | a poll waits for the decide lock: a watch lets it go first |
 | ``{ns}:watch:yielded`` | string | 2 watch intervals | a watch gave way to a starved poll (the next one runs) |
 | ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |
 | ``{ns}:backoff:{system}:{scope}`` | string | Retry-After | a 429 pause: ``all``, ``endpoint:..``, ``issue:..`` |
@@ -37,12 +38,20 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:golive:skipped`` | hash | yes | external id -> summary (JSON): found in history, not written (GO_LIVE=skip) |
 | ``{ns}:dismissed`` | hash | yes | trigger kind -> escalations people dismissed that it fired in |
 
+The Celery queues are Redis lists too, not namespaced (one broker database per installation):
+``escalation-sync`` (the beat's tasks) and ``escalation-sync-batches`` (write batches), see
+:data:`QUEUES` and ``celeryconfig.py``.
+
 (1) by :mod:`sync.housekeeping` (every 10 minutes): activity marks once their escalation is done.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+CONTROL_QUEUE = "escalation-sync"  # poll, watch, flush, learn, housekeeping, notify: taken first
+BATCH_QUEUE = "escalation-sync-batches"  # flush_batch: the write batches a long flush fans out
+QUEUES = (CONTROL_QUEUE, BATCH_QUEUE)  # in the order a worker asks for them (name order, celeryconfig)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Never a live process that does nothing: when the worker or the beat exits, it is started again
 (with a short back-off); when the beat is up but its liveness stamp (:mod:`sync.liveness`) goes
 stale while Redis answers, or the worker finishes no task for longer than a task may run while
-tasks wait in its queue, it is killed and started again; when parts keep dying
+tasks wait in its queues, it is killed and started again; when parts keep dying
 (``max_restarts`` within ``window`` seconds) ``run`` stops everything and exits non-zero, so the
 supervisor above it (docker ``restart:``, systemd ``Restart=``) restarts the whole service.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from sync.keys import Keys
+from sync.keys import QUEUES, Keys
 
 log = logging.getLogger("escalation_sync.run")
 
@@ -102,7 +102,7 @@ class Supervisor:
 
     def __init__(self, parts: Mapping[str, list[str]], client: redis.Redis, *, env: Mapping[str, str] | None = None,
                  max_restarts: int = 5, window: float = 300.0, beat_stale: float | None = None,
-                 worker_stale: float | None = None, queue: str = "escalation-sync",
+                 worker_stale: float | None = None, queues: tuple[str, ...] = QUEUES,
                  keys: Keys | None = None, clock: Callable[[], float] = time.monotonic):
         from sync.liveness import BEAT_STALE_SECONDS
 
@@ -113,7 +113,7 @@ class Supervisor:
         # a task may run up to its time limit; past that plus two minutes with tasks waiting, it is wedged
         limit = float(self.env.get("TASK_TIME_LIMIT_SECONDS") or 900)
         self.worker_stale = limit + 120 if worker_stale is None else worker_stale
-        self.queue = queue
+        self.queues = queues
         self.redis_up_since: float | None = None
         self.stopping = False
 
@@ -161,7 +161,7 @@ class Supervisor:
                 or now - part.started < self.worker_stale):
             return False
         try:
-            if not self.client.llen(self.queue):
+            if not any(self.client.llen(q) for q in self.queues):
                 return False
             last = read_alive(self.client, self.keys).get(ALIVE_WORKER)
         except redis.RedisError:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
 from sync.golive import go_live_status, print_go_live  # i12: the go-live lines
+from sync.keys import QUEUES
 from sync.liveness import assess, read_alive
 
 
@@ -19,12 +20,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the status as JSON")
 
 
-def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
+def collect(store: Any, queues: tuple[str, ...] = QUEUES) -> dict[str, Any]:
     now = datetime.now(UTC)
     metrics = {k.decode(): v.decode() for k, v in store.r.hgetall(store.k.metrics).items()}
     open_escalations = store.escalations(store.open_ids()).values()
     by_tier = Counter(e.tier for e in open_escalations)
     quota = None
+    depths = {name: store.r.llen(name) for name in queues}
     if "quota|total" in metrics:
         used, total = int(metrics["quota|used"]), int(metrics["quota|total"])
         quota = {"used": used, "total": total, "remaining": total - used}
@@ -34,7 +36,8 @@ def collect(store: Any, queue: str = "escalation-sync") -> dict[str, Any]:
         "open_escalations": sum(by_tier.values()),
         "open_by_tier": {str(t): n for t, n in sorted(by_tier.items())},
         "pending_writes": store.r.hlen(store.k.outbox),
-        "queue_depth": store.r.llen(queue),
+        "queue_depth": sum(depths.values()),  # tasks waiting, both queues
+        "queue_depths": depths,
         "salesforce_quota": quota,
         "counters": store.stats(),
         "liveness": {c.part: c.as_dict() for c in assess(read_alive(store.r, store.k), now.timestamp())},
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"open escalations: {status['open_escalations']} ({tiers})")
     q = status["salesforce_quota"]
     print(f"salesforce quota: {q['used']} of {q['total']} used" if q else "salesforce quota: not known yet")
-    print(f"queue depth: {status['queue_depth']}, pending writes: {status['pending_writes']}")
+    depths = ", ".join(f"{name} {n}" for name, n in status["queue_depths"].items())
+    print(f"queue depth: {status['queue_depth']} ({depths}), pending writes: {status['pending_writes']}")
     print_go_live(status)  # i12
     return 0

@@ -1,0 +1,95 @@
+"""Nothing starves (issue 11): the beat's tasks never wait behind a burst's write batches, and a
+poll waiting to decide goes before the next watch. Real Redis, real Celery worker processes, the
+real clients against the sandbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import celeryconfig
+from sandbox.faults import Fault
+from sync.app import app
+from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, QUEUES
+from sync.runtime import Runtime
+from tests.celery_worker import Worker
+from tests.sync.conftest import settings_for
+from tests.sync.outcome import assert_matches_backtest, expected, landed
+from tests.sync.test_shown_in_create import wait_idle
+
+
+def test_batches_go_to_their_own_queue_and_every_worker_takes_the_beats_tasks_first():
+    routes = celeryconfig.task_routes
+    assert routes["escalation_sync.flush_batch"]["queue"] == BATCH_QUEUE
+    assert celeryconfig.task_default_queue == CONTROL_QUEUE  # poll, watch, flush, learn, housekeeping
+    assert {q.name for q in celeryconfig.task_queues} == {CONTROL_QUEUE, BATCH_QUEUE}  # a worker consumes both
+    # the Redis transport asks for the queues in name order: the control queue first
+    assert celeryconfig.broker_transport_options["queue_order_strategy"] == "sorted"
+    assert sorted([BATCH_QUEUE, CONTROL_QUEUE])[0] == CONTROL_QUEUE
+
+
+def test_a_poll_is_not_starved_by_queued_batches_with_two_workers(sandbox, redis_url):
+    app.conf.broker_url = app.conf.result_backend = redis_url
+    rt = Runtime(settings_for(sandbox, redis_url))
+    rt.poller.cycle()  # decided and committed: the outbox holds every escalation, nothing written yet
+    ids = rt.writer.pending()
+    assert len(ids) >= 3
+    sandbox.faults.add(Fault("jira", delay_ms=1500, rate=1, method="POST"))  # every write batch takes seconds
+    env = {**sandbox.env(), "REDIS_URL": redis_url, "JIRA_SEARCH_SETTLE_SECONDS": "2", "FLUSH_BATCH": "1"}
+    workers = [Worker(env, concurrency=1, name=f"w{n}") for n in (1, 2)]
+    try:
+        for w in workers:
+            w.wait_ready()
+        # a burst's batches first (queued before the poll, as a long flush fans them out), each
+        # escalation twice over so there are more batches than workers for several rounds
+        batches = [app.send_task("escalation_sync.flush_batch", args=[[x]]) for x in ids + ids]
+        assert sum(rt.redis.llen(q) for q in QUEUES) >= len(batches) - 2  # at most one running on each worker
+        poll = app.send_task("escalation_sync.poll")
+        poll.get(timeout=120)
+        done = sum(b.ready() for b in batches)
+        # it ran as soon as a worker was free, while most batches still waited (on one FIFO queue it
+        # ran after them all: 17 of these 18 were done when it finished)
+        assert done <= len(batches) // 2, (done, [w.output()[-2000:] for w in workers])
+        for b in batches:
+            b.get(timeout=120)
+        sandbox.faults.clear()
+        wait_idle(rt)
+    finally:
+        for w in workers:
+            w.stop()
+    assert sorted(landed(sandbox)) == sorted(expected(sandbox))  # one epic and one record each
+    assert_matches_backtest(sandbox, expected(sandbox))
+
+
+def test_a_waiting_poll_decides_before_a_watch_that_just_freed_the_lock(runtime):
+    order: list[str] = []
+    hold = threading.Event()
+    poll_waiting = threading.Event()
+
+    def watch(name: str) -> None:
+        with runtime.deciding():
+            order.append(name)
+            if name == "watch 1":
+                hold.wait(10)
+
+    def poll() -> None:
+        poll_waiting.set()
+        with runtime.deciding(first=True):
+            order.append("poll")
+
+    first = threading.Thread(target=watch, args=("watch 1",))
+    first.start()
+    while not order:
+        time.sleep(0.01)
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    poll_waiting.wait(5)
+    deadline = time.monotonic() + 5
+    while not runtime.redis.exists(f"{runtime.store.k.ns}:decide:waiting") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    hold.set()
+    first.join(10)
+    watch("watch 2")  # the next watch right after: it lets the waiting poll decide first
+    waiter.join(10)
+    assert order == ["watch 1", "poll", "watch 2"]
+    assert not runtime.redis.exists(f"{runtime.store.k.ns}:decide:waiting")  # nothing left behind
