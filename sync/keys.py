@@ -23,6 +23,7 @@ installations. "Lives" means no expiry: losing it would lose or duplicate work.
 | ``{ns}:intent:{ext}:{what}`` | string | settle x 10 | a Jira create (or comment) was attempted at (epoch) |
 | ``{ns}:done:{ext}`` | hash | 30 d after last write | intent key -> result: the intents carried out |
 | ``{ns}:claim:{ext}`` | string | lease (renewed) | the token of the flush writing this escalation now |
+| ``{ns}:queued:{ext}`` | string | batch expiry + 1 s | a sent flush batch holds it (deleted as the batch starts) |
 | ``{ns}:decide:waiting`` | string | 1 s (renewed) | a poll waits for the decide lock: a watch lets it go first |
 | ``{ns}:watch:yielded`` | string | 2 watch intervals | a watch gave way to a starved poll (the next one runs) |
 | ``{ns}:rate:{system}[:{endpoint}]:{second}`` | string | 2 s | calls started that second, all workers |

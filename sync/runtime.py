@@ -39,6 +39,14 @@ DECIDE_WAIT_SECONDS = 120.0
 WAITING_MS = 1000  # a poll waiting for the decide lock renews this every 50 ms
 
 
+def _decided(made: list, hand_off: Callable[[list[list[str]]], None] | None) -> list[str] | None:
+    """What a cycle or watch writes itself: the whole outbox, severest first, when it runs alone
+    (``sync-once``, tests); with flush tasks to hand to (Celery), only what it decided just now,
+    so a poll never spends its interval on an earlier burst's plan issues and watchers while
+    new tickets wait (the tasks fan the rest of the outbox out)."""
+    return None if hand_off is None else [d.escalation.id for d in made]
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
@@ -217,7 +225,7 @@ class Runtime:
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made],
                          round(time.monotonic() - started, 3), "watch")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline, hand_off=hand_off)  # the whole outbox, severest first
+            written = self.writer.flush(_decided(summary.made, hand_off), deadline=deadline, hand_off=hand_off)
         finally:
             self._notify = None
             self.poller.before_commit = None
@@ -233,7 +241,8 @@ class Runtime:
     def cycle(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
               hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[CycleSummary, FlushSummary]:
         """One full cycle: poll and decide (committed with the intents), then write, severest
-        first; with ``flush_seconds``, only for that long (the rest stays in the outbox)."""
+        first; with ``flush_seconds``, only for that long (the rest stays in the outbox); with
+        ``hand_off``, only this cycle's decisions (:func:`_decided`)."""
         self.poller.cfg = self.rules
         gate = GoLiveGate(self.store, self.settings.go_live, timedelta(seconds=self.settings.poll_interval_seconds),
                           self.clock(), cfg=self.rules, dry_run=self.settings.dry_run)  # the go-live choice
@@ -244,7 +253,7 @@ class Runtime:
             gate.hold_back_pending(summary.made)
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made], summary.duration_s, "poll")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds
-            written = self.writer.flush(deadline=deadline, hand_off=hand_off)
+            written = self.writer.flush(_decided(summary.made, hand_off), deadline=deadline, hand_off=hand_off)
         finally:
             self._notify = None
             self.poller.before_commit = None

@@ -84,10 +84,36 @@ def _budget(rt: Runtime) -> float:
 
 def send_batches(rt: Runtime, batches: list[list[str]]) -> int:
     """Hand batches of escalations (in priority order) to flush tasks; any worker takes them,
-    and each claims its escalations. Returns the batches sent."""
+    and each claims its escalations. An escalation a flush is writing now (claimed) or a sent
+    batch still holds (``{ns}:queued:{ext}``, until that batch starts or expires) is left
+    out: every poll, watch and flush fans the outbox out, and without this each re-sent the
+    whole of a burst's outbox behind the batches already waiting. Returns the batches sent."""
+    expires = max(rt.settings.flush_interval_seconds * 4, 60)
+    sent = 0
     for batch in batches:
-        flush_batch.apply_async(args=[batch], expires=max(rt.settings.flush_interval_seconds * 4, 60))
-    return len(batches)
+        fresh = _mark_queued(rt, batch, expires)
+        if fresh:
+            flush_batch.apply_async(args=[fresh], expires=expires)
+            sent += 1
+    return sent
+
+
+def _queued(rt: Runtime, ext: str) -> str:
+    return f"{rt.store.k.ns}:queued:{ext}"
+
+
+def _mark_queued(rt: Runtime, ids: list[str], expires: float) -> list[str]:
+    """The ``ids`` no flush holds or waits with, each now marked as waiting in a batch."""
+    if not ids:
+        return []
+    claims = rt.redis.pipeline(transaction=False)
+    for ext in ids:
+        claims.exists(rt.store.k.claim(ext))
+    free = [ext for ext, held in zip(ids, claims.execute(), strict=True) if not held]
+    marks = rt.redis.pipeline(transaction=False)
+    for ext in free:
+        marks.set(_queued(rt, ext), "1", nx=True, ex=int(expires) + 1)
+    return [ext for ext, fresh in zip(free, marks.execute(), strict=True) if fresh]
 
 
 def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
@@ -99,11 +125,13 @@ def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
 
 @escalation_task("poll")
 def poll(rt: Runtime) -> dict[str, Any]:
-    """One cycle: poll, decide and commit; write the severest batch here (for at most half an
-    interval) and hand the other batches to flush tasks on any worker at once."""
+    """One cycle: poll, decide and commit; write the severest batch of what it decided here (for
+    at most half an interval) and hand the other batches, and whatever earlier cycles left in
+    the outbox, to flush tasks on any worker at once."""
     summary, written = rt.cycle(flush_seconds=_budget(rt), hand_off=lambda b: send_batches(rt, b))
     if written.left:  # the busy ones are being written by the worker that holds them
         fan_out(rt, written.left)
+    fan_out(rt)  # what earlier cycles left (failed, crashed, a burst's details), unless queued or held
     return {"opened": summary.opened, "updated": summary.updated, "events": summary.events,
             "written": written.written, "deferred": len(written.deferred), "handed_on": len(written.handed)}
 
@@ -174,8 +202,14 @@ def flush_batch(rt: Runtime, ids: list[str]) -> dict[str, Any]:
     """Write these escalations (each claimed; ones another worker holds are skipped), for at most
     half a poll interval: what is left goes to a new flush task, so a worker is never held long
     by one batch (a poll or watch queued behind it waits at most that long)."""
+    if ids:  # this batch runs now: a later fan-out may send them again
+        rt.redis.delete(*(_queued(rt, ext) for ext in ids))
     written = rt.writer.flush(ids, deadline=time.monotonic() + _budget(rt))
-    if written.left:
-        fan_out(rt, written.left)
+    # again: what the deadline left, and what a poll or watch decided anew while this batch wrote
+    # the older version (they found it claimed; the outbox keeps the newer decision)
+    waiting = set(written.deferred) | set(written.busy)
+    again = [x for x in rt.writer.pending(ids) if x not in waiting]
+    if again:
+        fan_out(rt, again)
     return {"written": written.written, "deferred": len(written.deferred), "busy": len(written.busy),
-            "handed_on": len(written.left)}
+            "handed_on": len(again)}
