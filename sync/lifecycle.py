@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,6 +93,9 @@ class Lifecycle(PeopleOnTheEpic):
         self._me: set[str] | None = None
         self._tried: set[str] = set()  # vendor e-mails already looked up in Jira (sync.people)
         self._writes: dict[str, list[Intent]] = {}  # writes following people, committed with the pass
+        # the shell's decide lock (sync.runtime), taken after the activity read: a poll waits for
+        # the watch's decisions, never for its read of Jira (seconds of pages after a burst)
+        self.guard: Callable[[], AbstractContextManager[object]] = nullcontext
         self.field_names = field_names or {"root_cause": "Root Cause", "concession": "Concession Given",
                                            "resolution": "Resolution Summary"}
 
@@ -188,6 +192,11 @@ class Lifecycle(PeopleOnTheEpic):
         ctx = Context(cfg=self.cfg, directory=directory)
         activity = self._activity(now, commit)
         summary.activity = len(activity)
+        with self.guard():  # the record edits are read inside: they are told apart by a diff with the escalation
+            return self._decide(now, activity, ctx, commit, summary)
+
+    def _decide(self, now: datetime, activity: list[Activity], ctx: Context, commit: CycleCommit,
+                summary: WatchSummary) -> WatchSummary:
         ids = self.store.open_ids() | {a.ext for a in activity}
         escalations = self.store.escalations(ids)
         before = dict(escalations)
