@@ -200,11 +200,14 @@ class Runtime:
     @cached_property
     def lifecycle(self) -> Lifecycle:
         s = self.settings
-        return Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
-                         salesforce=self.salesforce,
-                         overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
-                         poll=timedelta(seconds=s.poll_interval_seconds),
-                         dismiss=(_names(s.jira_dismiss_resolutions), _names(s.jira_dismiss_labels)))
+        lifecycle = Lifecycle(self.store, self.jira, self.rules, project=s.jira_escalation_project,
+                              salesforce=self.salesforce,
+                              overlap=timedelta(seconds=s.cursor_overlap_seconds), clock=self.clock,
+                              poll=timedelta(seconds=s.poll_interval_seconds),
+                              dismiss=(_names(s.jira_dismiss_resolutions), _names(s.jira_dismiss_labels)))
+        # reads activity outside the decide lock (a 10k burst's read is ~10 s), decides under it
+        lifecycle.guard = self.deciding
+        return lifecycle
 
     def learn(self) -> list:
         """The learning loop: open the action items systemic root causes call for."""
@@ -214,14 +217,13 @@ class Runtime:
 
     def watch(self, notify: Callable[[NotifyEvent], None] | None = None, *, flush_seconds: float | None = None,
               hand_off: Callable[[list[list[str]]], None] | None = None) -> tuple[WatchSummary, FlushSummary]:
-        """The lifecycle beat: activity and the SLA watch (decided under the decide lock, so
-        never at the same time as a poll's decisions), then write what it decided."""
+        """The lifecycle beat: activity and the SLA watch (read outside the decide lock, decided
+        under it, so never at the same time as a poll's decisions), then write what it decided."""
         started = time.monotonic()
         self.lifecycle.cfg = self.rules
         self._notify = notify
         try:
-            with self.deciding():
-                summary = self.lifecycle.run(self.poller.directory())
+            summary = self.lifecycle.run(self.poller.directory())  # decides under lifecycle.guard
             self.observe([(d.action, d.escalation, d.reasons) for d in summary.made],
                          round(time.monotonic() - started, 3), "watch")
             deadline = None if flush_seconds is None else time.monotonic() + flush_seconds

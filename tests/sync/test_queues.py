@@ -93,3 +93,23 @@ def test_a_waiting_poll_decides_before_a_watch_that_just_freed_the_lock(runtime)
     waiter.join(10)
     assert order == ["watch 1", "poll", "watch 2"]
     assert not runtime.redis.exists(f"{runtime.store.k.ns}:decide:waiting")  # nothing left behind
+
+
+def test_a_poll_decides_while_a_watch_is_still_reading_activity(sandbox, redis_url, monkeypatch):
+    import sync.runtime
+
+    watcher, poller = (Runtime(settings_for(sandbox, redis_url)) for _ in range(2))
+    poller.cycle()  # every escalation decided and written: the watch has epics to read
+    monkeypatch.setattr(sync.runtime, "DECIDE_WAIT_SECONDS", 3.0)  # a poll kept waiting fails fast
+    polled: list[object] = []
+    read = watcher.jira.activity_since
+
+    def reading(*args: object, **kwargs: object):
+        polled.append(poller.poller.cycle())  # mid-read: the decide lock must be free
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(watcher.jira, "activity_since", reading)
+    summary, _ = watcher.watch()
+    assert len(polled) == 1  # the poll decided and committed while the watch read
+    assert summary.made  # and the watch still decided (the epics' births) under the lock afterwards
+    assert not watcher.redis.exists(watcher.store.k.lock("decide"))
