@@ -50,9 +50,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONTROL_QUEUE = "escalation-sync"  # poll, watch, flush, learn, housekeeping, notify: taken first
+CONTROL_QUEUE = "escalation-sync"  # poll, watch, flush, learn, housekeeping, notify
 BATCH_QUEUE = "escalation-sync-batches"  # flush_batch: the write batches a long flush fans out
-QUEUES = (CONTROL_QUEUE, BATCH_QUEUE)  # in the order a worker asks for them (name order, celeryconfig)
+QUEUES = (CONTROL_QUEUE, BATCH_QUEUE)  # a worker takes them in turn (celeryconfig)
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,13 @@ from tests.sync.outcome import assert_matches_backtest, expected, landed
 from tests.sync.test_shown_in_create import wait_idle
 
 
-def test_batches_go_to_their_own_queue_and_every_worker_takes_the_beats_tasks_first():
+def test_batches_go_to_their_own_queue_and_every_worker_takes_both_queues_in_turn():
     routes = celeryconfig.task_routes
     assert routes["escalation_sync.flush_batch"]["queue"] == BATCH_QUEUE
     assert celeryconfig.task_default_queue == CONTROL_QUEUE  # poll, watch, flush, learn, housekeeping
     assert {q.name for q in celeryconfig.task_queues} == {CONTROL_QUEUE, BATCH_QUEUE}  # a worker consumes both
-    # the Redis transport asks for the queues in name order: the control queue first
-    assert celeryconfig.broker_transport_options["queue_order_strategy"] == "sorted"
-    assert sorted([BATCH_QUEUE, CONTROL_QUEUE])[0] == CONTROL_QUEUE
+    # in turn: neither a burst's batches nor long post-burst watches hold the other queue back
+    assert celeryconfig.broker_transport_options["queue_order_strategy"] == "round_robin"
 
 
 def test_a_poll_is_not_starved_by_queued_batches_with_two_workers(sandbox, redis_url):
