@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kombu import Queue
 
-from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, QUEUES
+from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, LATER, QUEUES
 from sync.settings import ServiceSettings
 
 _s = ServiceSettings()
@@ -53,7 +53,14 @@ task_soft_time_limit = task_time_limit - min(60, task_time_limit // 5)  # never 
 broker_transport_options = {"visibility_timeout": task_time_limit + 60, "queue_order_strategy": "round_robin"}
 task_default_queue = CONTROL_QUEUE
 task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
-task_routes = {"escalation_sync.flush_batch": {"queue": BATCH_QUEUE, "routing_key": BATCH_QUEUE}}
+# And the poll above both: every other task is sent at priority LATER (the Redis transport keeps
+# one list per priority step and asks for step 0 of both queues first), so a free worker slot
+# always takes a waiting poll first. With one worker, round robin alone let the beat's flush and
+# watch take the control queue's turns while its polls expired behind them.
+task_routes = {
+    "escalation_sync.flush_batch": {"queue": BATCH_QUEUE, "routing_key": BATCH_QUEUE, "priority": LATER},
+    **{f"escalation_sync.{name}": {"priority": LATER} for name in ("watch", "flush", "learn", "housekeeping")},
+}
 worker_hijack_root_logger = False
 timezone = "UTC"
 enable_utc = True

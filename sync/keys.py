@@ -53,6 +53,13 @@ from dataclasses import dataclass
 CONTROL_QUEUE = "escalation-sync"  # poll, watch, flush, learn, housekeeping, notify
 BATCH_QUEUE = "escalation-sync-batches"  # flush_batch: the write batches a long flush fans out
 QUEUES = (CONTROL_QUEUE, BATCH_QUEUE)  # a worker takes them in turn (celeryconfig)
+LATER = 3  # the priority of every task but the poll (0, taken first); a Redis list per step
+PRIORITY_SEPARATOR = "\x06\x16"  # the Redis transport's "{queue}{sep}{step}" lists (kombu)
+
+
+def queue_lists(name: str) -> tuple[str, ...]:
+    """The Redis lists a Celery queue's messages wait in: one per priority step used."""
+    return (name, f"{name}{PRIORITY_SEPARATOR}{LATER}")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from sync.keys import QUEUES, Keys
+from sync.keys import QUEUES, Keys, queue_lists
 
 log = logging.getLogger("escalation_sync.run")
 
@@ -161,7 +161,7 @@ class Supervisor:
                 or now - part.started < self.worker_stale):
             return False
         try:
-            if not any(self.client.llen(q) for q in self.queues):
+            if not any(self.client.llen(key) for q in self.queues for key in queue_lists(q)):
                 return False
             last = read_alive(self.client, self.keys).get(ALIVE_WORKER)
         except redis.RedisError:

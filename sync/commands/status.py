@@ -12,7 +12,7 @@ from typing import Any
 
 from sync.commands.sync_once import settings_or_exit
 from sync.golive import go_live_status, print_go_live  # i12: the go-live lines
-from sync.keys import QUEUES
+from sync.keys import QUEUES, queue_lists
 from sync.liveness import assess, read_alive
 
 
@@ -26,7 +26,7 @@ def collect(store: Any, queues: tuple[str, ...] = QUEUES) -> dict[str, Any]:
     open_escalations = store.escalations(store.open_ids()).values()
     by_tier = Counter(e.tier for e in open_escalations)
     quota = None
-    depths = {name: store.r.llen(name) for name in queues}
+    depths = {name: sum(store.r.llen(key) for key in queue_lists(name)) for name in queues}
     if "quota|total" in metrics:
         used, total = int(metrics["quota|used"]), int(metrics["quota|total"])
         quota = {"used": used, "total": total, "remaining": total - used}

@@ -10,7 +10,7 @@ import redis
 from celery import Celery
 
 from sync.beat import BeatLock, LockedScheduler
-from sync.keys import Keys
+from sync.keys import Keys, queue_lists
 from sync.supervise import holder_dead, holder_token
 
 
@@ -32,7 +32,9 @@ def drain(beat: LockedScheduler) -> None:
 def queued(client: redis.Redis) -> list[str]:
     import json
 
-    return [json.loads(m)["headers"]["task"] for m in client.lrange("escalation-sync", 0, -1)]
+    # the poll's list and the later priority's (watch, flush)
+    return [json.loads(m)["headers"]["task"] for key in queue_lists("escalation-sync")
+            for m in client.lrange(key, 0, -1)]
 
 
 def test_a_tick_during_a_redis_outage_stands_by_and_scheduling_resumes_when_it_is_back(durable, tmp_path):
@@ -45,7 +47,7 @@ def test_a_tick_during_a_redis_outage_stands_by_and_scheduling_resumes_when_it_i
     waits = [beat.tick() for _ in range(4)]  # no exception: the beat stays up
     assert all(0 < w <= 5 for w in waits) and waits == sorted(waits)  # a growing, capped back-off
     durable.start()
-    client.delete("escalation-sync")
+    client.delete(*queue_lists("escalation-sync"))
     drain(beat)
     assert client.get(Keys().lock("beat")) == beat.lock.token  # taken again on the first tick back
     assert "escalation_sync.poll" in queued(client)  # and the poll is due at once, not an interval later

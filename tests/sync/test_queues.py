@@ -10,7 +10,7 @@ import time
 import celeryconfig
 from sandbox.faults import Fault
 from sync.app import app
-from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, QUEUES
+from sync.keys import BATCH_QUEUE, CONTROL_QUEUE, QUEUES, queue_lists
 from sync.runtime import Runtime
 from tests.celery_worker import Worker
 from tests.sync.conftest import settings_for
@@ -42,7 +42,8 @@ def test_a_poll_is_not_starved_by_queued_batches_with_two_workers(sandbox, redis
         # a burst's batches first (queued before the poll, as a long flush fans them out), each
         # escalation twice over so there are more batches than workers for several rounds
         batches = [app.send_task("escalation_sync.flush_batch", args=[[x]]) for x in ids + ids]
-        assert sum(rt.redis.llen(q) for q in QUEUES) >= len(batches) - 2  # at most one running on each worker
+        waiting = sum(rt.redis.llen(key) for q in QUEUES for key in queue_lists(q))
+        assert waiting >= len(batches) - 2  # at most one running on each worker
         poll = app.send_task("escalation_sync.poll")
         poll.get(timeout=120)
         done = sum(b.ready() for b in batches)
@@ -112,3 +113,23 @@ def test_a_poll_decides_while_a_watch_is_still_reading_activity(sandbox, redis_u
     assert len(polled) == 1  # the poll decided and committed while the watch read
     assert summary.made  # and the watch still decided (the epics' births) under the lock afterwards
     assert not watcher.redis.exists(watcher.store.k.lock("decide"))
+
+
+def test_a_waiting_poll_runs_before_a_watch_and_a_batch_queued_ahead_of_it(sandbox, redis_url):
+    app.conf.broker_url = app.conf.result_backend = redis_url
+    rt = Runtime(settings_for(sandbox, redis_url))
+    sent = [app.send_task("escalation_sync.watch"), app.send_task("escalation_sync.flush_batch", args=[["none"]]),
+            app.send_task("escalation_sync.flush"), app.send_task("escalation_sync.poll")]  # the poll last
+    assert [rt.redis.llen(key) for q in QUEUES for key in queue_lists(q)] == [1, 2, 0, 1]  # poll | watch, flush | batch
+    worker = Worker({**sandbox.env(), "REDIS_URL": redis_url, "JIRA_SEARCH_SETTLE_SECONDS": "2"}, concurrency=1)
+    try:
+        worker.wait_ready()
+        for result in sent:
+            result.get(timeout=120)
+    finally:
+        worker.stop()
+    ran = [line.split("[")[0].rsplit(".", 1)[1] for line in worker.output().splitlines()
+           if "succeeded in" in line and "escalation_sync." in line]
+    ran = [name.split()[0] for name in ran]
+    assert ran[0] == "poll", ran  # first, though sent last
+    assert sorted(ran) == ["flush", "flush_batch", "poll", "watch"]
