@@ -31,11 +31,14 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.burst import CLI, Sandbox, burst_book, stop  # noqa: E402
 from sync.broker import RedisServer  # noqa: E402
 
+PAUSE = 2.0  # seconds between two pages of one read at most (a page is ~100-500 ms)
+
 
 def activity_reads(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The searches of the connector's own issues, with whether each read one field only."""
+    """The searches of the connector's own issues, in order, with their JQL and whether each
+    read one field only."""
     out = []
-    for c in calls:
+    for c in sorted(calls, key=lambda c: c["started_unix"]):
         if "/search" not in c["path"]:
             continue
         query = parse_qs(c.get("query") or "")
@@ -44,18 +47,28 @@ def activity_reads(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if "escalation-sync" not in jql:
             continue
         fields = query.get("fields") or body.get("fields") or []
-        out.append({"start": c["started_unix"], "ms": c["duration_ms"], "light": list(fields) == ["updated"]})
+        out.append({"start": c["started_unix"], "ms": c["duration_ms"], "jql": jql,
+                    "light": list(fields) == ["updated"]})
     return out
 
 
-def watches(reads: list[dict[str, Any]], gap: float) -> list[dict[str, Any]]:
-    """Reads grouped into watches (a pause of ``gap`` seconds starts the next)."""
-    groups: list[list[dict[str, Any]]] = []
-    for r in sorted(reads, key=lambda r: r["start"]):
-        if groups and r["start"] - (groups[-1][-1]["start"] + groups[-1][-1]["ms"] / 1000) < gap:
-            groups[-1].append(r)
+def watches(reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reads grouped into watches: the pages of one read share its JQL and follow each other
+    within ``PAUSE``; a watch is one read, or a light read and the whole read that follows it."""
+    runs: list[list[dict[str, Any]]] = []
+    for r in reads:
+        last = runs[-1][-1] if runs else None
+        if last and last["jql"] == r["jql"] and last["light"] == r["light"] \
+                and r["start"] - last["start"] - last["ms"] / 1000 < PAUSE:
+            runs[-1].append(r)
         else:
-            groups.append([r])
+            runs.append([r])
+    groups: list[list[dict[str, Any]]] = []
+    for run in runs:
+        if groups and groups[-1][-1]["light"] and not run[0]["light"]:
+            groups[-1].extend(run)
+        else:
+            groups.append(list(run))
     return [{"whole_pages": sum(not r["light"] for r in g), "light_pages": sum(r["light"] for r in g),
              "read_s": round(g[-1]["start"] + g[-1]["ms"] / 1000 - g[0]["start"], 2)} for g in groups]
 
@@ -100,7 +113,7 @@ def main() -> None:
             stop(service)
         sb.stop()
         redis_server.stop()
-    runs = watches(activity_reads(calls), gap=a.watch_every / 2)
+    runs = watches(activity_reads(calls))
     result = {"tickets": a.tickets, "accounts": a.accounts, "latency_ms": a.latency_ms, "short_pages": a.short_pages,
               "burst_written_s": written,
               "epics": len(issues["epics"]), "plan_issues": issues["plan_issues"], "seconds": a.seconds,
