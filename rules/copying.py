@@ -29,7 +29,9 @@ def replace(model: M, update: Mapping[str, Any]) -> M:
     values.update(update)
     _set(new, "__dict__", values)
     _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    fields_set = model.__pydantic_fields_set__  # shared when it holds the keys already (most updates):
+    _set(new, "__pydantic_fields_set__",  # pydantic copies it before changing it (``model_copy``)
+         fields_set if update.keys() <= fields_set else fields_set | update.keys())
     _set(new, "__pydantic_private__", None)
     return new
 

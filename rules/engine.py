@@ -322,14 +322,10 @@ def _span_of(
     Both give the same answer: for the newest hit the earliest-completing span is the window
     ending at it.
     """
-    if isinstance(known, HitWindow) and not known.has_key(hit.key) and (
-            known.newest is None or hit.at >= known.newest):
-        accounts = known.accounts_since(hit.at - window)
-        if accounts is not None:
-            distinct = len(accounts) + (hit.account not in accounts)
-            if distinct < count:
-                return None
-            return hit.at, accounts.keys() | {hit.account}
+    if isinstance(known, HitWindow):
+        found = known.newest_span(hit, window, count)
+        if found is not False:
+            return found  # type: ignore[return-value]
     others = [h for h in known if h.key != hit.key]
     items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
     span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key), count, window)

@@ -82,6 +82,8 @@ def customer_texts(ticket: Ticket) -> Iterator[str]:
 
 def labels_in(labels: Iterable[str], wanted: tuple[str, ...]) -> list[str]:
     """Labels of ``wanted`` carried by the ticket, compared case-insensitively."""
+    if not labels or not wanted:  # (asked three times of every ticket; most carry few labels)
+        return []
     have = {label.lower() for label in labels}
     return [w for w in wanted if w.lower() in have]
 
