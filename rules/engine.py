@@ -111,8 +111,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
             state = replace(state, {"escalation": replied})
             decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
                         else Decision(action="update", escalation=replied, reasons=()))
-    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout,
-                   observed=observed, found=tuple(asked))
+    return Outcome(_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked))
 
 
 def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
@@ -126,7 +125,10 @@ def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[Trigger
     if outcome.observed is None:
         return True
     found: list[Trigger] = []
-    names = {kind.kind: kind for kind in kinds}
+    memo = ctx.memo
+    names = memo.get(("agrees", kinds))  # the same few kinds for every step of a replay
+    if names is None:
+        names = memo[("agrees", kinds)] = {kind.kind: kind for kind in kinds}
     for name, got in outcome.found:
         kind = names.get(name)
         if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:
