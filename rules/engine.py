@@ -340,36 +340,65 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     """Forget evidence older than the horizon, except what an open escalation still links.
 
     Asked after every event, and most of the time there is nothing to forget: the oldest of each
-    part is found by C-level ``min`` over its times before anything is rebuilt.
+    part is found by C-level ``min`` over its times before anything is rebuilt, and remembered
+    per account for as long as the parts are the same objects (state is never changed in place;
+    most events change one part or none), so that most events only compare two times.
     """
-    if state.watermark is None:
+    watermark = state.watermark
+    if watermark is None:
         return state
-    cutoff = state.watermark - ctx.cfg.state.horizon
+    cfg = ctx.cfg
+    cutoff = watermark - cfg.state.horizon
+    tickets, fired, health, multi, closed = state.tickets, state.fired, state.health, state.multi, state.closed
+    esc = state.escalation
+    linked = esc.tickets if esc is not None and esc.is_open else ()
+    firsts = _prune_firsts(ctx)
+    known = firsts.get(state.account)
+    if (known is not None and known[0] is tickets and known[1] is linked and known[2] is fired
+            and known[3] is health and known[4] is multi and known[5] is closed):
+        due, closed_due = cast(datetime | None, known[6]), cast(datetime | None, known[7])
+        if (due is None or due >= cutoff) and (closed_due is None
+                                               or closed_due >= watermark - cfg.triggers.repeat.window):
+            return state
     update: dict[str, object] = {}
-    tickets = state.tickets
-    if tickets:
-        esc = state.escalation
-        linked = esc.tickets if esc is not None and esc.is_open else ()
-        oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
-        if oldest is not None and oldest < cutoff:
-            # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
-            keep = _linked_set(state.account, linked, ctx)
-            kept = dict(tickets)
-            old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
-            for key in [*filterfalse(keep.__contains__, old)]:
-                del kept[key]
-            update["tickets"] = kept
-    if state.fired and min(state.fired.values()) < cutoff:
-        update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
-    if state.health and state.health[0].at < cutoff:
-        update["health"] = tuple(s for s in state.health if s.at >= cutoff)
-    if state.multi and min(state.multi.values()) < cutoff:
-        update["multi"] = {c: at for c, at in state.multi.items() if at >= cutoff}
-    if state.closed:
-        repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
-        if any(c.closed_at < repeat_cutoff for c in state.closed):
-            update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
-    return replace(state, update) if update else state
+    oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
+    if oldest is not None and oldest < cutoff:
+        # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
+        keep = _linked_set(state.account, linked, ctx)
+        kept = dict(tickets)
+        old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
+        for key in [*filterfalse(keep.__contains__, old)]:
+            del kept[key]
+        update["tickets"] = kept
+    first_fired = min(fired.values()) if fired else None
+    if first_fired is not None and first_fired < cutoff:
+        update["fired"] = {k: at for k, at in fired.items() if at >= cutoff}
+    first_health = health[0].at if health else None
+    if first_health is not None and first_health < cutoff:
+        update["health"] = tuple(s for s in health if s.at >= cutoff)
+    first_multi = min(multi.values()) if multi else None
+    if first_multi is not None and first_multi < cutoff:
+        update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
+    first_closed = min(c.closed_at for c in closed) if closed else None
+    if first_closed is not None:
+        repeat_cutoff = watermark - cfg.triggers.repeat.window
+        if first_closed < repeat_cutoff:
+            update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
+    if update:
+        return replace(state, update)
+    times = [t for t in (oldest, first_fired, first_health, first_multi) if t is not None]
+    firsts[state.account] = (tickets, linked, fired, health, multi, closed, min(times) if times else None,
+                             first_closed)
+    return state
+
+
+def _prune_firsts(ctx: Context) -> dict[str, tuple[object, ...]]:
+    """Per account: the parts a prune last found nothing to forget in, and their oldest times."""
+    memo = ctx.memo
+    found = memo.get("prune_firsts")
+    if found is None:
+        found = memo["prune_firsts"] = {}
+    return cast(dict[str, tuple[object, ...]], found)
 
 
 def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],
