@@ -151,9 +151,8 @@ class Renderer:
             else:
                 entry["inwardIssue"] = self.issue_ref(lk.inward)
             links.append(entry)
-        subtasks = [self.issue_ref(i.key) for i in site.issues.values()
-                    if i.parent == iss.key and (cat.issue_type(i.issuetype) or
-                                                cat.ISSUE_TYPES[1]).subtask]
+        subtasks = [self.issue_ref(i.key) for i in site.subtasks_of(iss.key)
+                    if (cat.issue_type(i.issuetype) or cat.ISSUE_TYPES[1]).subtask]
         out: dict[str, Any] = {
             "summary": iss.summary,
             "description": (iss.description_adf if self.adf and iss.description_adf is not None

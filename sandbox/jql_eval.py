@@ -41,6 +41,7 @@ class Evaluator:
         self.text_equals = text_equals
         self.zone = ZoneInfo(site.time_zone)
         self.now = site.clock.now()
+        self.timely = False  # the query reads the clock (now(), -5m): its answer is not cached
         self.custom = {cf.name.lower(): cf for cf in site.custom_fields()}
         self.custom.update({f"cf[{cf.number}]": cf for cf in site.custom_fields()})
 
@@ -214,6 +215,8 @@ class Evaluator:
     def moment(self, v: Value, c: Clause) -> datetime:
         """A JQL date operand as an aware datetime (user's zone, minute precision)."""
         text = v.text.strip()
+        if v.function or _RELATIVE.match(text):
+            self.timely = True
         if v.function:
             fn = v.function.lower()
             local_now = self.now.astimezone(self.zone)
@@ -343,8 +346,26 @@ def _texts(i: Issue, name: str) -> list[str]:
         str(v) for v in i.custom.values() if isinstance(v, str)]
 
 
-def search(site: Site, query: Query, text_equals: bool = False) -> list[Issue]:
-    """All issues matching ``query`` in its order, as the (possibly lagging) index sees them."""
+CACHED_SEARCHES = 8
+
+
+def search(site: Site, query: Query, text_equals: bool = False, text: str | None = None) -> list[Issue]:
+    """All issues matching ``query`` in its order, as the (possibly lagging) index sees them.
+
+    With ``text`` (the query as sent), the answer is kept until anything search could see changes
+    (``Site.changed``), so paging through a result costs a page, not a new search of the whole
+    site per page; a query that reads the clock is evaluated every time. Callers must not change
+    the returned list."""
+    issues = site.searchable()
+    key = (text, text_equals, site.generation)
+    if text is not None and (hit := site.search_cache.get(key)) is not None:
+        site.search_cache.move_to_end(key)
+        return hit
     ev = Evaluator(site, text_equals)
     pred = ev.compile(query.where)
-    return ev.sort([i for i in site.searchable() if pred(i)], query)
+    found = ev.sort([i for i in issues if pred(i)], query)
+    if text is not None and not ev.timely:
+        site.search_cache[key] = found
+        while len(site.search_cache) > CACHED_SEARCHES:
+            site.search_cache.popitem(last=False)
+    return found
