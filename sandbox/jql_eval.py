@@ -10,6 +10,7 @@ was built with ``jql_text_equals=True``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -363,9 +364,41 @@ def search(site: Site, query: Query, text_equals: bool = False, text: str | None
         return hit
     ev = Evaluator(site, text_equals)
     pred = ev.compile(query.where)
-    found = ev.sort([i for i in issues if pred(i)], query)
+    span = _updated_span(ev, query.where)
+    pool = issues if span is None else _updated_within(site, *span)
+    found = ev.sort([i for i in pool if pred(i)], query)
     if text is not None and not ev.timely:
         site.search_cache[key] = found
         while len(site.search_cache) > CACHED_SEARCHES:
             site.search_cache.popitem(last=False)
     return found
+
+
+def _conjuncts(node: Any) -> list[Any]:
+    return [c for item in node.items for c in _conjuncts(item)] if isinstance(node, And) else [node]
+
+
+def _updated_span(ev: Evaluator, where: Any) -> tuple[datetime | None, datetime | None] | None:
+    """The bounds a query's top-level ``updated`` clauses put on ``updated`` (None when it has
+    none): every match lies within them, so search need only test the issues inside."""
+    low = high = None
+    found = False
+    for c in _conjuncts(where):
+        if (isinstance(c, Clause) and c.field.lower() in ("updated", "updateddate")
+                and c.op in (">=", ">", "<", "<=", "=") and len(c.values) == 1):
+            at = ev.moment(c.values[0], c)
+            if c.op in (">=", ">", "="):
+                low = at if low is None else max(low, at)
+            if c.op in ("<", "<=", "="):
+                high = at if high is None else min(high, at)
+            found = True
+    return (low, high) if found else None
+
+
+def _updated_within(site: Site, low: datetime | None, high: datetime | None) -> list[Issue]:
+    """The searchable issues with ``low <= updated <= high``, in search's own order (so a sort
+    that leaves ties in that order gives what a scan of every issue gives)."""
+    stamps, ordered, place = site.by_updated()
+    start = bisect_left(stamps, low) if low is not None else 0
+    end = bisect_right(stamps, high) if high is not None else len(stamps)
+    return sorted(ordered[start:end], key=lambda i: place[id(i)])

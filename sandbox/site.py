@@ -165,6 +165,7 @@ class Site:
         self._links_by_key: dict[str, dict[int, Link]] = {}
         self._link_count = 0
         self._by_email: dict[str, JiraUser] = {}
+        self._by_updated: tuple[int, list[datetime], list[Issue], dict[int, int]] | None = None
         self.short_pages = False  # enhanced search returns fewer issues than asked (jira_search.py)
         self.unauthorized_shape = "text"  # a Cloud 401 body: "text" or "json" ({message, status-code})
         self.api_user = self.add_user(api_email, "Escalation Sync", account_type="atlassian")
@@ -445,6 +446,17 @@ class Site:
                     del self.pending[key]
                     self.changed()
         return list(self.indexed.values())
+
+    def by_updated(self) -> tuple[list[datetime], list[Issue], dict[int, int]]:
+        """The searchable issues sorted by ``updated``, their stamps, and each one's place (by
+        ``id()``) in :meth:`searchable`'s order; built once per :attr:`generation`. Call after
+        :meth:`searchable` (which brings the index up to date)."""
+        if self._by_updated is None or self._by_updated[0] != self.generation:
+            items = list(self.indexed.values())
+            place = {id(i): n for n, i in enumerate(items)}
+            ordered = sorted((i for i in items if i.updated is not None), key=lambda i: i.updated)
+            self._by_updated = (self.generation, [i.updated for i in ordered], ordered, place)
+        return self._by_updated[1], self._by_updated[2], self._by_updated[3]
 
     def delete_issue(self, iss: Issue) -> None:
         self.changed()

@@ -1,13 +1,17 @@
 """The sandbox's indexes and its search cache answer exactly as a fresh scan of the whole site does.
 
 Search keeps a query's answer until anything search could see changes (``Site.changed``), and the
-renderer finds an issue's sub-tasks, an issue's links and a user by e-mail through indexes, so a
+renderer finds an issue's sub-tasks, an issue's links and a user by e-mail through indexes, and a
+query bounded in ``updated`` tests only the issues inside its bounds (an index by ``updated``), so a
 page costs about the page and not the world. These tests drive random writes (through the same
 functions the REST handlers call) and compare, after every write, the cached and indexed answers
 with what a full scan gives.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +21,7 @@ from sandbox import jira_issues as ops
 from sandbox import jql
 from sandbox.clock import Clock
 from sandbox.jira_render import Renderer
-from sandbox.jql_eval import search
+from sandbox.jql_eval import Evaluator, search
 from sandbox.site import Site
 
 QUERIES = (
@@ -36,14 +40,34 @@ OPS = st.lists(st.tuples(st.sampled_from(["create", "subtask", "edit", "comment"
 
 
 def _keys(site: Site, text: str, cached: bool) -> list[str] | str:
+    """Search's answer (``cached``) or a scan of every searchable issue, as search was before."""
     try:
-        return [i.key for i in search(site, jql.parse(text), False, text if cached else None)]
+        query = jql.parse(text)
+        if cached:
+            return [i.key for i in search(site, query, False, text)]
+        ev = Evaluator(site)
+        pred = ev.compile(query.where)
+        return [i.key for i in ev.sort([i for i in site.searchable() if pred(i)], query)]
     except jql.JqlError as exc:  # "parent = SUP-1" once SUP-1 is deleted: refused either way
         return str(exc)
 
 
+def _queries(site: Site) -> list[str]:
+    """The fixed queries and ranges of ``updated`` around the site's present, as the poller and
+    the export ask them (minute literals in the site's zone)."""
+    now = site.clock.now().astimezone(ZoneInfo(site.time_zone))
+
+    def at(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).strftime('"%Y/%m/%d %H:%M"')
+
+    return [*QUERIES, f"(project = SUP) AND updated >= {at(-1)} ORDER BY updated ASC, key ASC",
+            f"project = SUP AND updated >= {at(0)} AND updated < {at(2)} ORDER BY updated ASC, key ASC",
+            f"labels = red AND (updated > {at(-3)} AND updated <= {at(1)})",
+            f"updated = {at(0)} ORDER BY updated", f"updated < {at(1)} OR labels = blue ORDER BY updated DESC"]
+
+
 def _check(site: Site) -> None:
-    for text in QUERIES:
+    for text in _queries(site):
         _keys(site, text, cached=True)  # fill the cache first, then compare on the next ask
         assert _keys(site, text, cached=True) == _keys(site, text, cached=False), text
     for iss in list(site.issues.values()):
@@ -88,7 +112,7 @@ def test_cached_search_and_indexes_equal_a_full_scan_after_any_writes(steps, lag
         elif step == "delete":
             site.delete_issue(one)
         elif step == "advance":
-            site.clock.advance(20 + a)
+            site.clock.advance(20 + a * 7)
         elif step == "user":
             site.add_user(f"user{a}@example.com", f"User {a}")
         _check(site)
@@ -123,3 +147,23 @@ def test_paging_sees_an_edit_between_pages_as_a_fresh_search_does(sandbox):
     with sandbox.lock:
         fresh = [i.key for i in search(sandbox.site, jql.parse(text))]
     assert again == fresh[10:20] and again[0] == "OPS-12" and fresh[-1] == "OPS-2"
+
+
+def test_a_query_bounded_in_updated_finds_what_a_scan_finds_at_every_minute_bound():
+    site = Site(Clock(), api_email="bot@vendor.example", api_token="t")
+    zone = ZoneInfo(site.time_zone)
+    base = site.clock.now().astimezone(zone).replace(second=0, microsecond=0)
+    for n in range(60):  # one every 10 s over 10 minutes, a few sharing a stamp
+        at = base + timedelta(seconds=10 * (n - n % 7 // 6))
+        site.add_issue("SUP", "Task", f"t{n}", created=at, updated=at, labels=["red"] if n % 3 else [])
+
+    def lit(minutes: int) -> str:
+        return (base + timedelta(minutes=minutes)).strftime('"%Y/%m/%d %H:%M"')
+
+    for low in range(-1, 12):
+        for high in range(low, 12):
+            for lo_op, hi_op in ((">=", "<"), (">", "<="), ("=", "<=")):
+                text = f"project = SUP AND updated {lo_op} {lit(low)} AND updated {hi_op} {lit(high)} ORDER BY updated"
+                assert _keys(site, text, cached=True) == _keys(site, text, cached=False), text
+            text = f"labels = red AND updated >= {lit(low)}"
+            assert _keys(site, text, cached=True) == _keys(site, text, cached=False), text
