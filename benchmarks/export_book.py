@@ -8,7 +8,8 @@ Measures what a user runs, in two processes as in life: the sandbox (``escalatio
 --out FILE`` reads it through the real connectors. Every API call of both systems takes
 ``--latency-ms``. Printed as JSON: the calls by system and kind (from the sandbox's request log),
 the export's wall time, the CPU seconds of the export process and of the sandbox process while
-the export ran, the export's peak memory, and the load average before and after. ``--code DIR``
+the export ran, when each system's calls began and ended (seconds from the first call), the
+export's peak memory, and the load average before and after. ``--code DIR``
 runs another checkout's code (both processes), for before/after figures on the same machine.
 """
 
@@ -126,12 +127,18 @@ def main() -> None:
             sandbox.terminate()
             sandbox.wait(timeout=30)
     by_system = Counter(e["system"] for e in log)
+    origin = min((e["start_s"] for e in log), default=0.0)
+    spans = {}
+    for system in by_system:
+        calls = [e for e in log if e["system"] == system]
+        spans[system] = [round(min(e["start_s"] for e in calls) - origin, 1),
+                         round(max(e["start_s"] + e["duration_ms"] / 1000 for e in calls) - origin, 1)]
     by_kind = Counter(f"{e['system']} {kind_of(e)}" for e in log)
     print(json.dumps({
         "tickets": a.tickets, "accounts": a.accounts, "latency_ms": a.latency_ms, "code": code,
         "exported": said[-1] if said else "", "calls": sum(by_system.values()), "by_system": dict(by_system),
         "by_kind": dict(sorted(by_kind.items())), "seconds": round(took, 1),
-        "latency_seconds": round(len(log) * a.latency_ms / 1000, 1),
+        "latency_seconds": round(len(log) * a.latency_ms / 1000, 1), "calls_span_s": spans,
         "export_cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "export_peak_mb": round(usage.ru_maxrss / 1024),
         "sandbox_cpu_s": round(sandbox_cpu, 1), "mb_written": round(size / 2**20),
         "load": [round(x, 1) for x in (*load_before[:1], *load_after[:1])]}, indent=2))
