@@ -72,13 +72,6 @@ class Work:
     deferred: bool = False
     failed: bool = False
     left: bool = False  # its details not started before the deadline: handed to the next flush
-    decided: Escalation | None = None  # as decided, when the epic's create showed it further on
-
-    @property
-    def plan_source(self) -> Escalation:
-        """Whose plan the plan issues follow: the escalation as decided (a plan a watch re-dates
-        once the epic exists is re-dated on the plan issues then, as before)."""
-        return self.decided or self.esc
 
     @property
     def ext(self) -> str:
@@ -172,6 +165,7 @@ class Executor:
         out = Outcome()
         # i14: the document names the owner and the stakeholders (the users as last read, no call)
         self.people = {u.email.lower(): u for u in self.store.users() or []}
+        self._as_shown(works)
         ids = self._user_ids(works, out, owners_only=visible_only)
         if out.errors:  # an assignee or a watcher would be missing: nothing is written without them
             return out
@@ -258,17 +252,33 @@ class Executor:
     def _shown_in_create(self, create: list[Work]) -> datetime | None:
         """Write the epics as the watch will record them once they exist (``shown``): an
         escalation found in history's timeline entry, its clocks and its plan as re-dated from
-        them go in the epic's create and its record, so no later PUT rewrites the epic. The plan
-        issues are created as decided (the watch re-dates them, one PUT each, as before). The
+        them go in the epic's create and its record, so no later PUT rewrites the epic. The
         moment is taken just before the create (Jira's ``created`` follows within the call)."""
         if self.visible is None or not create:
             return None
         at = datetime.fromtimestamp(self.clock(), UTC)
-        for w, esc in zip(create, self.visible([w.esc for w in create], at), strict=True):
-            if esc is not w.esc:
-                w.decided = w.esc
-                w.entry = OutboxEntry(esc, w.entry.reasons, w.entry.version, w.entry.intents)
+        self._show(create, at)
         return at
+
+    def _as_shown(self, works: list[Work]) -> None:
+        """An epic created as shown (index ``shown``) is written on as shown until the watch has
+        recorded it: its plan issues are created with the dues its description and record already
+        give (no re-dating PUT per plan issue, no "updated" mail to each assignee on day one),
+        also when a later flush task creates them."""
+        if self.visible is None:
+            return
+        waiting: dict[str, list[Work]] = {}
+        for w in works:
+            if w.index.get("shown") and w.esc.shown_at is None:
+                waiting.setdefault(w.index["shown"], []).append(w)
+        for at, group in waiting.items():
+            self._show(group, datetime.fromisoformat(at))
+
+    def _show(self, works: list[Work], at: datetime) -> None:
+        assert self.visible is not None
+        for w, esc in zip(works, self.visible([w.esc for w in works], at), strict=True):
+            if esc is not w.esc:
+                w.entry = OutboxEntry(esc, w.entry.reasons, w.entry.version, w.entry.intents)
 
     def _epic_exists(self, w: Work, key: str, *, linked: bool, created: bool = False) -> None:
         """Record the epic's key at once (it must survive a crash now) and what its create did."""
@@ -370,7 +380,7 @@ class Executor:
             elif w.pending(CreatePlanIssue):
                 ready.append(w)
         for w in ready:
-            plan = {p.step: p for p in (*w.plan_source.plan, *w.plan_source.recovery)}
+            plan = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
             wanted.extend((w, plan[i.step]) for i in w.pending(CreatePlanIssue))
         if not wanted:
             return

@@ -1,6 +1,7 @@
 """An escalation found in history gets its "found in history: opened X, first shown Y" entry,
-its SLA clocks and its plan's due dates in the epic's create, so no later PUT rewrites the epic
-(issue 11); and several real Celery workers write a burst exactly as one does."""
+its SLA clocks and its plan's due dates in the epic's create, and its plan issues are created
+with those dues, so no later PUT rewrites the epic or re-dates a plan issue (issue 11); and
+several real Celery workers write a burst exactly as one does."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ from tests.sync.outcome import expected, landed
 MARK = "found in history: opened "
 
 
-def epic_puts(sb: Sandbox) -> list[str]:
-    """Edits of an epic's own fields (the description rewrite); plan issues and watchers aside."""
-    epics = {e["key"] for e in sb.state("ESC")["jira"]["epics"]}
+def issue_puts(sb: Sandbox) -> list[str]:
+    """Edits of an epic's or a plan issue's own fields (a description rewrite, a re-dated due)."""
+    epics = sb.state("ESC")["jira"]["epics"]
+    keys = {e["key"] for e in epics} | {k for e in epics for k in e.get("children", [])}
     return [r["path"] for r in sb.requests("jira") if r["method"] == "PUT"
-            and r["path"].rstrip("/").rsplit("/", 1)[-1] in epics]
+            and r["path"].rstrip("/").rsplit("/", 1)[-1] in keys]
 
 
-def test_an_epic_found_in_history_is_created_with_its_timeline_entry_and_never_rewritten(sandbox, redis_url):
+def test_an_epic_found_in_history_and_its_plan_issues_are_created_as_shown_and_never_rewritten(sandbox, redis_url):
     rt = Runtime(settings_for(sandbox, redis_url, poll_interval_seconds=60.0), clock=sandbox.clock.now)
     rt.cycle()
     for _ in range(2):
@@ -38,7 +40,7 @@ def test_an_epic_found_in_history_is_created_with_its_timeline_entry_and_never_r
         assert esc.shown_at.isoformat() == rt.store.index(esc.id)["shown"]  # the moment of its create
     for record in sandbox.escalations():
         assert MARK in record["Timeline__c"]  # the record, written with the epic, says it too
-    assert epic_puts(sandbox) == []
+    assert issue_puts(sandbox) == []
     creates = [i for r in sandbox.requests("jira") if r["method"] == "POST" and r["path"].endswith("/issue/bulk")
                for i in r["body"]["issueUpdates"] if i["fields"]["issuetype"]["name"] == "Epic"]
     assert len(creates) == len(escalations) and all(MARK in json.dumps(c["fields"]["description"]) for c in creates)
@@ -70,7 +72,7 @@ def wait_idle(rt: Runtime, timeout: float = 120.0) -> None:
     raise AssertionError(f"outbox still holds {sorted(rt.store.outbox())}")
 
 
-def test_two_celery_workers_write_each_watcher_once_and_rewrite_no_epic(sandbox, redis_url):
+def test_two_celery_workers_write_each_watcher_once_and_rewrite_no_epic_or_plan_issue(sandbox, redis_url):
     app.conf.broker_url = app.conf.result_backend = redis_url
     env = {**sandbox.env(), "REDIS_URL": redis_url, "JIRA_SEARCH_SETTLE_SECONDS": "2", "FLUSH_BATCH": "1"}
     workers = [Worker(env, concurrency=2, name=f"w{n}") for n in (1, 2)]  # batches of one: spread over both
@@ -92,6 +94,6 @@ def test_two_celery_workers_write_each_watcher_once_and_rewrite_no_epic(sandbox,
     adds = [r["path"] for r in sandbox.requests("jira") if r["method"] == "POST" and r["path"].endswith("/watchers")]
     state = sandbox.state("ESC")["jira"]["epics"]
     assert len(adds) == sum(len(e["watchers"]) for e in state)  # each stakeholder added once, none twice
-    assert epic_puts(sandbox) == []
+    assert issue_puts(sandbox) == []
     for esc in rt.store.escalations().values():
         assert esc.shown_at is not None and sum(e.text.startswith(MARK) for e in esc.timeline) <= 1
