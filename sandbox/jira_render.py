@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -223,7 +224,7 @@ class Renderer:
             if ref:
                 out["parent"] = lambda: ref
         for cf in site.custom_fields():
-            out[cf.id] = lambda cf=cf: self._custom(iss, cf)
+            out[cf.id] = partial(self._custom, iss, cf)
         return out
 
     def issue(self, iss: Issue, wanted: list[str] | None = None, expand: str = "",

@@ -102,7 +102,8 @@ class Exporter:
             return {"kind": "ticket", **ticket.model_dump(mode="json", exclude_none=True)}
 
         def read(since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
-            return self.jira.tickets_since(self.support_jql, since, until=until)
+            found: Iterator[dict[str, Any]] = self.jira.tickets_since(self.support_jql, since, until=until)
+            return found
 
         for record in read_tickets(read, convert, self.since, self.now, readers=self.readers,
                                    window_tickets=self.window_tickets):
