@@ -211,13 +211,22 @@ class JiraConnector:
     def activity_since(self, project: str, since: datetime | None, extra_fields: list[str]) -> Iterator[dict[str, Any]]:
         """The connector's own issues (epics, plan issues) changed since ``since``, with their
         status, comments and changelog, oldest change first."""
+        fields = ["status", "labels", "parent", "comment", "updated", "issuetype", *extra_fields]
+        for issue in self.search("activity search", self._activity_jql(project, since), fields,
+                                 expand="changelog"):  # i12: people's changes
+            yield self._complete_comments(self._complete_changelog(issue))
+
+    def activity_stamps(self, project: str, since: datetime) -> Iterator[tuple[str, str]]:
+        """Key and ``updated`` of the same issues, oldest change first: a light read (one field,
+        no changelog, no comments) that says which of them changed since the watch read them."""
+        for issue in self.search("activity stamps", self._activity_jql(project, since), ["updated"]):
+            yield str(issue.get("key")), str((issue.get("fields") or {}).get("updated") or "")
+
+    def _activity_jql(self, project: str, since: datetime | None) -> str:
         jql = f"project = {jql_string(project)} AND labels = {jql_string('escalation-sync')}"
         if since is not None:
             jql += f" AND updated >= {self.jql_time(since)}"
-        jql += " ORDER BY updated ASC, key ASC"
-        fields = ["status", "labels", "parent", "comment", "updated", "issuetype", *extra_fields]
-        for issue in self.search("activity search", jql, fields, expand="changelog"):  # i12: people's changes
-            yield self._complete_comments(self._complete_changelog(issue))
+        return jql + " ORDER BY updated ASC, key ASC"
 
     def field_id(self, name: str) -> str | None:
         """A field's id by its name, or None when the site has no such field."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from rules.copying import build, replace
+from rules.copying import assemble, replace
 from rules.directory import Directory, account_of
 from rules.events import CommentAdded, Event, HealthScored, TicketOpened
 from rules.models import Account, Book, BookEscalation, Comment, HealthSample, Ticket, User
@@ -108,11 +108,12 @@ def ticket_entries(ticket: Ticket, account: str, index: int, now: datetime) -> l
     """One ticket's events up to ``now``, keyed for the merge."""
     bare = replace(ticket, {"comments": ()}) if ticket.comments else ticket
     key = ticket.key
-    opened = build(TicketOpened, at=ticket.created, account=account, ticket=bare)
+    opened = assemble(TicketOpened, {"kind": "ticket", "at": ticket.created, "account": account, "ticket": bare})
     out: list[_Entry] = [((ticket.created, 1, account, key), (0, index, 0), opened)]  # = sort_key(opened)
     for j, comment in enumerate(ticket.comments):
         if comment.at <= now:
-            event = build(CommentAdded, at=comment.at, account=account, ticket=bare, comment=comment)
+            event = assemble(CommentAdded, {"kind": "comment", "at": comment.at, "account": account, "ticket": bare,
+                                            "comment": comment})
             out.append(((comment.at, 2, account, _Ident(key, comment)), (0, index, j + 1), event))  # type: ignore[arg-type]
     return out
 
@@ -185,7 +186,7 @@ def health_entries(accounts: Sequence[Account], now: datetime, health: Mapping[s
                   for j, us in enumerate(s.times) if us <= limit)
     for _, account, i, j in keys:
         at = from_us(series[i].times[j])
-        event = build(HealthScored, at=at, account=account, score=series[i].scores[j])
+        event = assemble(HealthScored, {"kind": "health", "at": at, "account": account, "score": series[i].scores[j]})
         yield (at, 0, account, ""), (1, i, j), event  # = sort_key(event)
 
 

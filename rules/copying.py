@@ -29,7 +29,9 @@ def replace(model: M, update: Mapping[str, Any]) -> M:
     values.update(update)
     _set(new, "__dict__", values)
     _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    fields_set = model.__pydantic_fields_set__  # shared when it holds the keys already (most updates):
+    _set(new, "__pydantic_fields_set__",  # pydantic copies it before changing it (``model_copy``)
+         fields_set if update.keys() <= fields_set else fields_set | update.keys())
     _set(new, "__pydantic_private__", None)
     return new
 
@@ -61,6 +63,21 @@ def build(cls: type[M], **values: Any) -> M:
         raise TypeError(f"{cls.__name__}: missing or unknown fields in {sorted(values)}")
     new = cls.__new__(cls)
     _set(new, "__dict__", data)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_fields_set__", set(values))
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+def assemble(cls: type[M], values: dict[str, Any]) -> M:
+    """A model of ``values`` as they are: every field given, in declaration order, already valid.
+
+    :func:`build` without its template and its check, for the few models made once per event
+    by code that names every field (``rules.book_stream``'s events, the multi-customer hits).
+    ``values`` becomes the model's own: the caller must not keep it.
+    """
+    new = cls.__new__(cls)
+    _set(new, "__dict__", values)
     _set(new, "__pydantic_extra__", None)
     _set(new, "__pydantic_fields_set__", set(values))
     _set(new, "__pydantic_private__", None)

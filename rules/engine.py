@@ -17,14 +17,15 @@ from operator import attrgetter
 from typing import NamedTuple, cast
 
 from rules.communication import ticket_reply
-from rules.copying import replace
+from rules.copying import assemble, replace
 from rules.escalation import Decision, adds_nothing, escalate
 from rules.events import CommentAdded, Event, HealthScored, MultiCustomer, TicketOpened
 from rules.hit_window import HitWindow
 from rules.impact import ticket_facts, with_comment
 from rules.models import HealthSample, Trigger
 from rules.sponsor import renewal_pending
-from rules.state import AccountState, ComponentHit, TicketFacts, is_stale
+from rules.state import AccountState, ComponentHit, TicketFacts
+from rules.text import customer_ticket_text, has_any_word, is_customer_comment
 from rules.triggers import Context, TriggerKindBase
 from rules.windows import Item, qualifying_span
 
@@ -37,9 +38,11 @@ class WorldView:
     hits: Mapping[str, Sequence[ComponentHit]] = field(default_factory=dict)  # component -> hits
 
 
-@dataclass(frozen=True)
-class Finding:
-    """A component that became multi-customer: the driver tells the other accounts."""
+class Finding(NamedTuple):
+    """A component that became multi-customer: the driver tells the other accounts.
+
+    (A named tuple: on a busy component one is made for every ticket.)
+    """
 
     component: str
     at: datetime
@@ -75,8 +78,8 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     Idempotent: applying the same event again finds the same trigger ids already acted on and
     the same facts already known, and returns the same state with no decision.
     """
-    horizon = ctx.cfg.state.horizon.total_seconds()
-    if is_stale(state, event.at, horizon):
+    watermark = state.watermark  # :func:`rules.state.is_stale`, inline: asked once per event
+    if watermark is not None and watermark - event.at > ctx.cfg.state.horizon:
         return Outcome(state)
     before = state
     state = _observe(state, event, ctx)
@@ -108,8 +111,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
             state = replace(state, {"escalation": replied})
             decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
                         else Decision(action="update", escalation=replied, reasons=()))
-    return Outcome(state=_prune(state, ctx), decisions=(decision,) if decision else (), hits=hits, fanout=fanout,
-                   observed=observed, found=tuple(asked))
+    return Outcome(_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked))
 
 
 def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
@@ -123,7 +125,10 @@ def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[Trigger
     if outcome.observed is None:
         return True
     found: list[Trigger] = []
-    names = {kind.kind: kind for kind in kinds}
+    memo = ctx.memo
+    names = memo.get(("agrees", kinds))  # the same few kinds for every step of a replay
+    if names is None:
+        names = memo[("agrees", kinds)] = {kind.kind: kind for kind in kinds}
     for name, got in outcome.found:
         kind = names.get(name)
         if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:
@@ -167,16 +172,16 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         old = state.tickets.get(facts.key)
         merged = _merge_facts(old, facts) if old else facts
         if merged != old:
-            update["tickets"] = {**state.tickets, facts.key: merged}
+            update["tickets"] = _with_ticket(state, merged, ctx)
     elif isinstance(event, CommentAdded):
         seen = state.tickets.get(event.ticket.key)
         facts = _commented(event, seen or _facts(event, ctx), ctx)
         if facts is not seen and facts != seen:
-            update["tickets"] = {**state.tickets, facts.key: facts}
+            update["tickets"] = _with_ticket(state, facts, ctx)
     elif isinstance(event, HealthScored):
         health = state.health
         if not health or event.at > health[-1].at:  # the replay's case: samples arrive in order
-            update["health"] = (*health, HealthSample.model_construct(at=event.at, score=event.score))
+            update["health"] = (*health, assemble(HealthSample, {"at": event.at, "score": event.score}))
         elif all(s.at != event.at for s in health):
             sample = HealthSample(at=event.at, score=event.score)
             update["health"] = tuple(sorted((*health, sample), key=lambda s: s.at))
@@ -188,12 +193,48 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
     return replace(state, update) if update else state
 
 
+def _with_ticket(state: AccountState, facts: TicketFacts, ctx: Context) -> dict[str, TicketFacts]:
+    """The account's tickets with ``facts`` added or replaced.
+
+    The memo of the oldest unlinked ticket (:func:`_oldest_unlinked`) is carried over when it
+    held for the old tickets: a new unlinked ticket can only make it older, and new facts of a
+    known ticket keep its creation time (when they do not, it is found again).
+    """
+    old = state.tickets
+    tickets = {**old, facts.key: facts}
+    memo = ctx.memo
+    key = ("oldest_unlinked", state.account)
+    known = memo.get(key)
+    if known is not None and known[0] is old:
+        linked, oldest = known[1], known[2]
+        esc = state.escalation
+        if linked is (esc.tickets if esc is not None and esc.is_open else ()):
+            seen = old.get(facts.key)
+            if seen is not None:
+                same = seen.created == facts.created or facts.key in _linked_set(state.account, linked, ctx)
+                if same:
+                    memo[key] = (tickets, linked, oldest)
+            elif not linked or facts.key not in _linked_set(state.account, linked, ctx):
+                memo[key] = (tickets, linked, facts.created if oldest is None or facts.created < oldest else oldest)
+            else:
+                memo[key] = (tickets, linked, oldest)
+    return tickets
+
+
 def _facts(event: TicketOpened | CommentAdded, ctx: Context) -> TicketFacts:
     """The event's ticket's own facts; computed once per event for the rule sets sharing ``ctx.shared``."""
     slot = ctx.shared.get("facts")
     if slot is not None and slot[0] is event:
         return cast(TicketFacts, slot[1])
-    facts = ticket_facts(event.ticket, ctx.cfg)
+    cfg = ctx.cfg
+    quiet = None
+    if isinstance(event, TicketOpened):  # one scan of its text for the phrases and the watched words
+        words = cfg.triggers.keyword.words
+        text = customer_ticket_text(event.ticket)
+        quiet = not text or not has_any_word(text, (cfg.severity.impact_phrases, cfg.tiers.tier4_phrases, words))
+        if quiet:
+            ctx.shared["keyword"] = (event, words, [])  # what ``keyword`` would find: nothing
+    facts = ticket_facts(event.ticket, cfg, quiet)
     ctx.shared["facts"] = (event, facts)
     return facts
 
@@ -203,7 +244,16 @@ def _commented(event: CommentAdded, facts: TicketFacts, ctx: Context) -> TicketF
     slot = ctx.shared.get("comment")
     if slot is not None and slot[0] is event and slot[1] is facts:
         return cast(TicketFacts, slot[2])
-    after = with_comment(facts, event.comment, ctx.cfg)
+    comment, cfg = event.comment, ctx.cfg
+    if not is_customer_comment(comment):
+        after = facts  # only customers' public words count (and ``keyword`` reads nothing else)
+    else:
+        words = cfg.triggers.keyword.words
+        if has_any_word(comment.body, (cfg.severity.impact_phrases, cfg.tiers.tier4_phrases, words)):
+            after = with_comment(facts, comment, cfg)
+        else:  # one scan of the body for the phrases and the watched words: nothing (most comments)
+            after = facts
+            ctx.shared["keyword"] = (event, words, [])
     ctx.shared["comment"] = (event, facts, after)
     return after
 
@@ -228,6 +278,8 @@ def _multi_customer(
 ) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
     """Does this ticket's component now appear in enough accounts' tickets within the window?"""
     hits, spans = _spans(event, ctx, world)
+    if not any(spans):  # most tickets complete no span: nothing to copy
+        return state, hits, ()
     multi = dict(state.multi)
     fanout: list[Finding] = []
     for hit, found in zip(hits, spans, strict=True):
@@ -236,7 +288,7 @@ def _multi_customer(
         at, accounts = found
         if hit.component not in multi or at < multi[hit.component]:
             multi[hit.component] = at
-        fanout.append(Finding(component=hit.component, at=at, accounts=accounts, origin=event.account))
+        fanout.append(Finding(hit.component, at, accounts, event.account))
     if multi != state.multi:
         state = replace(state, {"multi": multi})
     return state, hits, tuple(fanout)
@@ -254,10 +306,9 @@ def _spans(event: TicketOpened, ctx: Context, world: WorldView,
         return cast(tuple[tuple[ComponentHit, ...], list[tuple[datetime, AbstractSet[str]] | None]], slot[1])
     rule = ctx.cfg.tiers.multi_customer
     ticket = event.ticket
-    hits = tuple(
-        ComponentHit(component=c, account=event.account, key=ticket.key, at=ticket.created)
-        for c in ticket.components
-    )
+    account, key, created = event.account, ticket.key, ticket.created
+    hits = tuple(assemble(ComponentHit, {"component": c, "account": account, "key": key, "at": created})
+                 for c in ticket.components)  # the validated ticket's own values
     spans = [_span_of(hit, world.hits.get(hit.component, ()), rule.accounts, rule.window) for hit in hits]
     ctx.shared["spans"] = (event, (hits, spans))
     return hits, spans
@@ -273,14 +324,10 @@ def _span_of(
     Both give the same answer: for the newest hit the earliest-completing span is the window
     ending at it.
     """
-    if isinstance(known, HitWindow) and not known.has_key(hit.key) and (
-            known.newest is None or hit.at >= known.newest):
-        accounts = known.accounts_since(hit.at - window)
-        if accounts is not None:
-            distinct = len(accounts) + (hit.account not in accounts)
-            if distinct < count:
-                return None
-            return hit.at, accounts.keys() | {hit.account}
+    if isinstance(known, HitWindow):
+        found = known.newest_span(hit, window, count)
+        if found is not False:
+            return found  # type: ignore[return-value]
     others = [h for h in known if h.key != hit.key]
     items = [Item(at=h.at, group=h.account, key=h.key) for h in (*others, hit)]
     span = qualifying_span(items, Item(at=hit.at, group=hit.account, key=hit.key), count, window)
@@ -293,36 +340,65 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     """Forget evidence older than the horizon, except what an open escalation still links.
 
     Asked after every event, and most of the time there is nothing to forget: the oldest of each
-    part is found by C-level ``min`` over its times before anything is rebuilt.
+    part is found by C-level ``min`` over its times before anything is rebuilt, and remembered
+    per account for as long as the parts are the same objects (state is never changed in place;
+    most events change one part or none), so that most events only compare two times.
     """
-    if state.watermark is None:
+    watermark = state.watermark
+    if watermark is None:
         return state
-    cutoff = state.watermark - ctx.cfg.state.horizon
+    cfg = ctx.cfg
+    cutoff = watermark - cfg.state.horizon
+    tickets, fired, health, multi, closed = state.tickets, state.fired, state.health, state.multi, state.closed
+    esc = state.escalation
+    linked = esc.tickets if esc is not None and esc.is_open else ()
+    firsts = _prune_firsts(ctx)
+    known = firsts.get(state.account)
+    if (known is not None and known[0] is tickets and known[1] is linked and known[2] is fired
+            and known[3] is health and known[4] is multi and known[5] is closed):
+        due, closed_due = cast(datetime | None, known[6]), cast(datetime | None, known[7])
+        if (due is None or due >= cutoff) and (closed_due is None
+                                               or closed_due >= watermark - cfg.triggers.repeat.window):
+            return state
     update: dict[str, object] = {}
-    tickets = state.tickets
-    if tickets:
-        esc = state.escalation
-        linked = esc.tickets if esc is not None and esc.is_open else ()
-        oldest = _oldest_unlinked(state.account, tickets, linked, ctx)
-        if oldest is not None and oldest < cutoff:
-            # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
-            keep = _linked_set(state.account, linked, ctx)
-            kept = dict(tickets)
-            old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
-            for key in [*filterfalse(keep.__contains__, old)]:
-                del kept[key]
-            update["tickets"] = kept
-    if state.fired and min(state.fired.values()) < cutoff:
-        update["fired"] = {k: at for k, at in state.fired.items() if at >= cutoff}
-    if state.health and state.health[0].at < cutoff:
-        update["health"] = tuple(s for s in state.health if s.at >= cutoff)
-    if state.multi and min(state.multi.values()) < cutoff:
-        update["multi"] = {c: at for c, at in state.multi.items() if at >= cutoff}
-    if state.closed:
-        repeat_cutoff = state.watermark - ctx.cfg.triggers.repeat.window
-        if any(c.closed_at < repeat_cutoff for c in state.closed):
-            update["closed"] = tuple(c for c in state.closed if c.closed_at >= repeat_cutoff)
-    return replace(state, update) if update else state
+    oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
+    if oldest is not None and oldest < cutoff:
+        # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
+        keep = _linked_set(state.account, linked, ctx)
+        kept = dict(tickets)
+        old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
+        for key in [*filterfalse(keep.__contains__, old)]:
+            del kept[key]
+        update["tickets"] = kept
+    first_fired = min(fired.values()) if fired else None
+    if first_fired is not None and first_fired < cutoff:
+        update["fired"] = {k: at for k, at in fired.items() if at >= cutoff}
+    first_health = health[0].at if health else None
+    if first_health is not None and first_health < cutoff:
+        update["health"] = tuple(s for s in health if s.at >= cutoff)
+    first_multi = min(multi.values()) if multi else None
+    if first_multi is not None and first_multi < cutoff:
+        update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
+    first_closed = min(c.closed_at for c in closed) if closed else None
+    if first_closed is not None:
+        repeat_cutoff = watermark - cfg.triggers.repeat.window
+        if first_closed < repeat_cutoff:
+            update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
+    if update:
+        return replace(state, update)
+    times = [t for t in (oldest, first_fired, first_health, first_multi) if t is not None]
+    firsts[state.account] = (tickets, linked, fired, health, multi, closed, min(times) if times else None,
+                             first_closed)
+    return state
+
+
+def _prune_firsts(ctx: Context) -> dict[str, tuple[object, ...]]:
+    """Per account: the parts a prune last found nothing to forget in, and their oldest times."""
+    memo = ctx.memo
+    found = memo.get("prune_firsts")
+    if found is None:
+        found = memo["prune_firsts"] = {}
+    return cast(dict[str, tuple[object, ...]], found)
 
 
 def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],

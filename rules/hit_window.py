@@ -112,6 +112,22 @@ class HitWindow(Sequence[ComponentHit]):
             self._start += 1
         return self._accounts
 
+    def newest_span(self, hit: ComponentHit, window: timedelta, count: int,
+                    ) -> tuple[datetime, set[str]] | None | bool:
+        """The multi-customer answer for a hit newer than (or as new as) every hit held: None when
+        fewer than ``count`` accounts are within ``window`` before it with it, else its time and
+        those accounts. False when the running count cannot answer (the caller counts afresh).
+        One call instead of four: it is asked of every ticket of every component."""
+        times = self._times
+        if hit.key in self._keys or (len(times) > self._head and hit.at < times[-1]):
+            return False
+        accounts = self.accounts_since(hit.at - window)
+        if accounts is None:
+            return False
+        if len(accounts) + (hit.account not in accounts) < count:
+            return None
+        return hit.at, accounts.keys() | {hit.account}
+
     def since(self, at: datetime) -> list[ComponentHit]:
         """The hits at or after ``at``, oldest first."""
         return self._hits[bisect.bisect_left(self._times, at, lo=self._head):]

@@ -6,12 +6,16 @@ a ticket's severity; exclamation marks, capitals and angry words never do.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rules.config import RulesConfig
+from rules.copying import build
 from rules.models import Comment, Severity, Ticket
 from rules.state import TicketFacts
 from rules.text import (
     customer_ticket_text,
     find_words,
+    has_any_word,
     has_whole_word,
     is_customer_comment,
     labels_in,
@@ -19,18 +23,26 @@ from rules.text import (
 )
 
 
-def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:
-    """The facts of a newly seen ticket (its own fields; comments come as their own events)."""
+def ticket_facts(ticket: Ticket, cfg: RulesConfig, quiet: bool | None = None) -> TicketFacts:
+    """The facts of a newly seen ticket (its own fields; comments come as their own events).
+
+    ``quiet``: the caller already knows that the ticket's text holds no impact or tier-4 phrase
+    (True) or may (False); None: look.
+    """
     sev_cfg = cfg.severity
     severity: Severity | None = None
     reason = ""
     if ticket.priority and ticket.priority in sev_cfg.priorities:
-        severity = Severity.parse(sev_cfg.priorities[ticket.priority])
+        severity = _severity(sev_cfg.priorities[ticket.priority])
         reason = f"priority {ticket.priority}"
     text = customer_ticket_text(ticket)
+    if quiet is None:
+        quiet = not text or not has_any_word(text, (cfg.severity.impact_phrases, cfg.tiers.tier4_phrases))
+    if quiet:
+        text = ""  # one scan says neither list is there (most tickets): the two below read labels only
     impact = _impact(ticket.labels, text, cfg)
-    if impact and (severity is None or Severity.parse(sev_cfg.impact_severity) < severity):
-        severity, reason = Severity.parse(sev_cfg.impact_severity), impact
+    if impact and (severity is None or _severity(sev_cfg.impact_severity) < severity):
+        severity, reason = _severity(sev_cfg.impact_severity), impact
     tier4 = _tier4(ticket.labels, text, cfg)
     title = ticket.reporter.title
     exec_title = (
@@ -38,7 +50,9 @@ def ticket_facts(ticket: Ticket, cfg: RulesConfig) -> TicketFacts:
         if ticket.reporter.customer and title and has_whole_word(title, cfg.exec_sponsor.executive_titles)
         else None
     )
-    return TicketFacts(
+    # the values are the validated ticket's own or made here of the fields' types: no validation again
+    return build(
+        TicketFacts,
         key=ticket.key,
         created=ticket.created,
         components=ticket.components,
@@ -57,9 +71,11 @@ def with_comment(facts: TicketFacts, comment: Comment, cfg: RulesConfig) -> Tick
     """The facts after a comment: a customer's public words can reveal impact or legal action."""
     if not is_customer_comment(comment):
         return facts
+    if not has_any_word(comment.body, (cfg.severity.impact_phrases, cfg.tiers.tier4_phrases)):
+        return facts  # no impact or tier-4 phrase in it (most comments): one scan instead of two
     update: dict[str, object] = {}
     impact = _impact((), comment.body, cfg)
-    impact_sev = Severity.parse(cfg.severity.impact_severity)
+    impact_sev = _severity(cfg.severity.impact_severity)
     if impact and (facts.severity is None or impact_sev < facts.severity):
         update.update(severity=impact_sev, severity_reason=f"{impact} in a customer comment")
     tier4 = _tier4((), comment.body, cfg)
@@ -82,3 +98,6 @@ def _tier4(labels: tuple[str, ...], text: str, cfg: RulesConfig) -> str | None:
         return f"tier-4 label {found[0]}"
     phrases = find_words(text, cfg.tiers.tier4_phrases)
     return f"tier-4 phrase '{phrases[0]}'" if phrases else None
+
+
+_severity = lru_cache(maxsize=64)(Severity.parse)  # the config's few severity names, parsed once each

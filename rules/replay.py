@@ -48,6 +48,7 @@ class Replay:
     listener: Callable[[Decision], None] | None = None  # hears every decision (the shell counts notifications)
     trace: bool = False  # keep ``last_step`` (a leader of rules.sharing.feed_together)
     last_step: Step | None = None  # the last book event's step: state before, state kept, outcome, load
+    _world: WorldView | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
@@ -70,7 +71,9 @@ class Replay:
         """
         out: list[Decision] = []
         keep = self.keep_decisions
-        world = WorldView(load=self.load, hits=self.hits)
+        world = self._world
+        if world is None or world.load is not self.load or world.hits is not self.hits:
+            world = self._world = WorldView(load=self.load, hits=self.hits)  # (``--compare`` feeds one event a call)
         states, ctx = self.states, self.ctx
         for event in events:
             pending: deque[Event] | None = None

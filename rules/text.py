@@ -37,6 +37,18 @@ def find_words(text: str, words: tuple[str, ...]) -> list[str]:
     return [w for w in words if any(_norm(f).startswith(_norm(w)) for f in found)]
 
 
+@lru_cache(maxsize=64)
+def _any_pattern(lists: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
+    return _word_start_pattern(tuple(w for words in lists for w in words), False)
+
+
+def has_any_word(text: str, lists: tuple[tuple[str, ...], ...]) -> bool:
+    """Would :func:`find_words` find anything in ``text`` for any of ``lists``? One scan for all:
+    a word of some list starts somewhere exactly when the alternation of all of them matches there."""
+    pattern = _any_pattern(lists)
+    return bool(pattern and text and pattern.search(text))
+
+
 def has_whole_word(text: str, words: tuple[str, ...]) -> bool:
     pattern = _word_start_pattern(words, True)
     return bool(pattern and text and pattern.search(text))
@@ -70,6 +82,8 @@ def customer_texts(ticket: Ticket) -> Iterator[str]:
 
 def labels_in(labels: Iterable[str], wanted: tuple[str, ...]) -> list[str]:
     """Labels of ``wanted`` carried by the ticket, compared case-insensitively."""
+    if not labels or not wanted:  # (asked three times of every ticket; most carry few labels)
+        return []
     have = {label.lower() for label in labels}
     return [w for w in wanted if w.lower() in have]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from itertools import compress, count
-from operator import attrgetter
+from operator import attrgetter, not_
 
 from rules.config import RulesConfig
 from rules.directory import Directory
@@ -36,8 +36,9 @@ def assess_tier(
     facts = linked if isinstance(linked, list | tuple) else list(linked)
     if facts:
         # per ticket, in order: its multi-customer candidate, then its tier-4 one
-        apart = [*map(multi.keys().isdisjoint, map(_COMPONENTS, facts))] if multi else []
-        shared_at = apart.index(False) if False in apart else None
+        # the first ticket on a component with a finding, found lazily in C (it stops there)
+        shared_at = (next(compress(count(), map(not_, map(multi.keys().isdisjoint, map(_COMPONENTS, facts)))), None)
+                     if multi else None)
         tier4_at = next(compress(count(), map(_TIER4, facts)), None)
         fact_best: tuple[int, int, int] | None = None  # (tier, -position, -order within the ticket)
         if shared_at is not None:

@@ -110,6 +110,8 @@ class JiraApi:
             body = None
         with self.site.lock:
             self.before()
+            if request.method != "GET" and seg[:1] != ["search"] and seg[:2] != ["jql", "parse"]:
+                self.site.changed()  # a write may change what search sees; read-only POSTs keep its cache
             r = Renderer(self.site, self.base_url(), version)
             try:
                 status, out = self.dispatch(request, r, seg, body, raw_body)
@@ -203,8 +205,8 @@ class JiraApi:
             if m == "PUT":
                 return ops.edit(site, r, iss, body)
             if m == "DELETE":
-                kids = [i for i in site.issues.values() if i.parent == iss.key and
-                        (cat.issue_type(i.issuetype) or cat.ISSUE_TYPES[1]).subtask]
+                kids = [i for i in site.subtasks_of(iss.key)
+                        if (cat.issue_type(i.issuetype) or cat.ISSUE_TYPES[1]).subtask]
                 if kids and (params.get("deleteSubtasks") or "false").lower() != "true":
                     raise JiraError(400, ["The issue has subtasks; set deleteSubtasks=true to "
                                           "delete them too."])

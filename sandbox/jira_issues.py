@@ -154,7 +154,10 @@ def edit(site: Site, r: Renderer, iss: Issue, body: Any) -> Reply:
             continue
         if old != new:
             changes.append(_change(name, old, new))
-            setattr(iss, name, new)
+            if name == "parent":
+                site.set_parent(iss, new)
+            else:
+                setattr(iss, name, new)
     _properties(iss, body.get("properties"))
     for text, _ in comments:
         site.add_comment(iss, site.api_user.account_id, text, bump=False)
@@ -279,6 +282,7 @@ def add_watcher(site: Site, r: Renderer, iss: Issue, body: Any) -> Reply:
         raise JiraError(400, [f"The user \"{ident}\" does not exist."])
     if user.account_id not in iss.watchers:
         iss.watchers.append(user.account_id)
+        site.changed()
     return 204, None
 
 
@@ -289,6 +293,7 @@ def remove_watcher(site: Site, r: Renderer, iss: Issue, params: Any) -> Reply:
         raise JiraError(400, ["Specify an accountId or username."])
     if user.account_id in iss.watchers:
         iss.watchers.remove(user.account_id)
+        site.changed()
     return 204, None
 
 
@@ -341,7 +346,7 @@ def create_link(site: Site, r: Renderer, body: Any) -> Reply:
 
     inward, outward = ref(body.get("inwardIssue")), ref(body.get("outwardIssue"))
     exists = any(lk.type == found[1] and lk.inward == inward.key and lk.outward == outward.key
-                 for lk in site.links.values())
+                 for lk in site.links_of(inward.key))
     if not exists:
         site.link(found[1], inward, outward)
     comment = body.get("comment")
@@ -360,7 +365,7 @@ def get_link(site: Site, r: Renderer, link_id: str) -> Reply:
 
 
 def delete_link(site: Site, link_id: str) -> Reply:
-    lk = site.links.pop(int(link_id), None) if link_id.isdigit() else None
+    lk = site.unlink(int(link_id)) if link_id.isdigit() else None
     if lk is None:
         raise JiraError(404, [f"No issue link with id '{link_id}' exists."])
     return 204, None

@@ -9,7 +9,9 @@ them).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,7 @@ class Renderer:
         self.api = f"{base}/rest/api/{'2' if version == 'latest' else version}"
         self.zone = ZoneInfo(site.time_zone)
         self.adf = version == "3"
+        self._users: dict[tuple[str, bool], tuple[JiraUser, dict[str, Any]]] = {}
 
     def ts(self, value: datetime | None) -> str | None:
         if value is None:
@@ -44,8 +47,18 @@ class Renderer:
                 for n in (48, 24, 16, 32)}
 
     def user(self, u: JiraUser | None, full: bool = False) -> dict[str, Any] | None:
+        """A user object; one per user and request (a page names the same people many times;
+        callers serialise it, never change it)."""
         if u is None:
             return None
+        memo = self._users.get((u.account_id, full))
+        if memo is not None and memo[0] is u:
+            return memo[1]
+        out = self._user(u, full)
+        self._users[(u.account_id, full)] = (u, out)
+        return out
+
+    def _user(self, u: JiraUser, full: bool) -> dict[str, Any]:
         if self.site.cloud:
             out: dict[str, Any] = {"self": f"{self.api}/user?accountId={u.account_id}",
                                    "accountId": u.account_id, "accountType": u.account_type}
@@ -139,11 +152,17 @@ class Renderer:
                         "self": f"{self.api}/issueLinkType/{lid}"}
         return {"name": name}
 
-    def fields(self, iss: Issue) -> dict[str, Any]:
-        """Every field of an issue, keyed by field id."""
-        site = self.site
+    def fields(self, iss: Issue, wanted: list[str] | None = None) -> dict[str, Any]:
+        """Every field of an issue keyed by field id, or only the ``wanted`` ids in that order
+        (only those are rendered: a search page asking for a few fields costs a few)."""
+        makers = self._makers(iss)
+        if wanted is None:
+            return {k: make() for k, make in makers.items()}
+        return {k: makers[k]() for k in wanted if k in makers}
+
+    def _links(self, iss: Issue) -> list[dict[str, Any]]:
         links = []
-        for lk in site.links_of(iss.key):
+        for lk in self.site.links_of(iss.key):
             entry: dict[str, Any] = {"id": str(lk.id), "self": f"{self.api}/issueLink/{lk.id}",
                                      "type": self.link_type(lk.type)}
             if lk.inward == iss.key:
@@ -151,58 +170,67 @@ class Renderer:
             else:
                 entry["inwardIssue"] = self.issue_ref(lk.inward)
             links.append(entry)
-        subtasks = [self.issue_ref(i.key) for i in site.issues.values()
-                    if i.parent == iss.key and (cat.issue_type(i.issuetype) or
-                                                cat.ISSUE_TYPES[1]).subtask]
-        out: dict[str, Any] = {
-            "summary": iss.summary,
-            "description": (iss.description_adf if self.adf and iss.description_adf is not None
-                            else self.text(iss.description)),
-            "issuetype": self.issuetype(iss.issuetype),
-            "project": self.project(iss.project),
-            "status": self.status(iss.status),
-            "priority": self.priority(iss.priority),
-            "labels": list(iss.labels),
-            "components": [{"self": f"{self.api}/component/{10000 + i}", "id": str(10000 + i),
-                            "name": c} for i, c in enumerate(iss.components)],
-            "assignee": self.user_by_id(iss.assignee),
-            "reporter": self.user_by_id(iss.reporter),
-            "creator": self.user_by_id(iss.creator or iss.reporter),
-            "created": self.ts(iss.created),
-            "updated": self.ts(iss.updated),
-            "duedate": iss.duedate.isoformat() if iss.duedate else None,
-            "resolution": ({"self": f"{self.api}/resolution/10000", "id": "10000",
-                            "name": iss.resolution, "description": "Work has been completed."}
-                           if iss.resolution else None),
-            "resolutiondate": self.ts(iss.resolutiondate),
-            "statuscategorychangedate": self.ts(iss.status_changed),
-            "subtasks": [s for s in subtasks if s],
-            "issuelinks": links,
-            "comment": self.comments_page(iss),
-            "watches": {"self": f"{self.api}/issue/{iss.key}/watchers",
-                        "watchCount": len(iss.watchers),
-                        "isWatching": site.api_user.account_id in iss.watchers},
+        return links
+
+    def _subtasks(self, iss: Issue) -> list[dict[str, Any]]:
+        refs = [self.issue_ref(i.key) for i in self.site.subtasks_of(iss.key)
+                if (cat.issue_type(i.issuetype) or cat.ISSUE_TYPES[1]).subtask]
+        return [s for s in refs if s]
+
+    def _custom(self, iss: Issue, cf: cat.CustomField) -> Any:
+        value = iss.custom.get(cf.id)
+        if cf.kind == "select" and value is not None:
+            idx = cf.options.index(value) if value in cf.options else 0
+            return {"self": f"{self.api}/customFieldOption/{cf.number * 10 + idx}",
+                    "value": value, "id": str(cf.number * 10 + idx)}
+        if cf.kind == "textarea":
+            return self.text(value)
+        return value
+
+    def _makers(self, iss: Issue) -> dict[str, Callable[[], Any]]:
+        """Field id -> how to render it, in the order Jira lists an issue's fields."""
+        site = self.site
+        out: dict[str, Callable[[], Any]] = {
+            "summary": lambda: iss.summary,
+            "description": lambda: (iss.description_adf if self.adf and iss.description_adf is not None
+                                    else self.text(iss.description)),
+            "issuetype": lambda: self.issuetype(iss.issuetype),
+            "project": lambda: self.project(iss.project),
+            "status": lambda: self.status(iss.status),
+            "priority": lambda: self.priority(iss.priority),
+            "labels": lambda: list(iss.labels),
+            "components": lambda: [{"self": f"{self.api}/component/{10000 + i}", "id": str(10000 + i),
+                                    "name": c} for i, c in enumerate(iss.components)],
+            "assignee": lambda: self.user_by_id(iss.assignee),
+            "reporter": lambda: self.user_by_id(iss.reporter),
+            "creator": lambda: self.user_by_id(iss.creator or iss.reporter),
+            "created": lambda: self.ts(iss.created),
+            "updated": lambda: self.ts(iss.updated),
+            "duedate": lambda: iss.duedate.isoformat() if iss.duedate else None,
+            "resolution": lambda: ({"self": f"{self.api}/resolution/10000", "id": "10000",
+                                    "name": iss.resolution, "description": "Work has been completed."}
+                                   if iss.resolution else None),
+            "resolutiondate": lambda: self.ts(iss.resolutiondate),
+            "statuscategorychangedate": lambda: self.ts(iss.status_changed),
+            "subtasks": lambda: self._subtasks(iss),
+            "issuelinks": lambda: self._links(iss),
+            "comment": lambda: self.comments_page(iss),
+            "watches": lambda: {"self": f"{self.api}/issue/{iss.key}/watchers",
+                                "watchCount": len(iss.watchers),
+                                "isWatching": site.api_user.account_id in iss.watchers},
         }
         if iss.parent:
             ref = self.issue_ref(iss.parent)
             if ref:
-                out["parent"] = ref
+                out["parent"] = lambda: ref
         for cf in site.custom_fields():
-            value = iss.custom.get(cf.id)
-            if cf.kind == "select" and value is not None:
-                idx = cf.options.index(value) if value in cf.options else 0
-                value = {"self": f"{self.api}/customFieldOption/{cf.number * 10 + idx}",
-                         "value": value, "id": str(cf.number * 10 + idx)}
-            elif cf.kind == "textarea":
-                value = self.text(value)
-            out[cf.id] = value
+            out[cf.id] = partial(self._custom, iss, cf)
         return out
 
     def issue(self, iss: Issue, wanted: list[str] | None = None, expand: str = "",
               properties: list[str] | None = None) -> dict[str, Any]:
         """An issue bean: ``wanted`` field ids (None = all), ``expand`` comma list."""
-        all_fields = self.fields(iss)
-        fields = all_fields if wanted is None else {k: all_fields[k] for k in wanted if k in all_fields}
+        fields = self.fields(iss, wanted)
         out: dict[str, Any] = {
             "expand": "renderedFields,names,schema,operations,editmeta,changelog,"
                       "versionedRepresentations",

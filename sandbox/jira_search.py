@@ -103,7 +103,7 @@ def _int(value: Any, default: int, name: str) -> int:
 def _run(site: Site, jql_text: str, text_equals: bool) -> tuple[jql.Query, list[Any]]:
     try:
         query = jql.parse(jql_text)
-        return query, search(site, query, text_equals)
+        return query, search(site, query, text_equals, jql_text)
     except jql.JqlError as err:
         raise JiraError(400, [str(err)]) from None
 

@@ -10,6 +10,7 @@ was built with ``jql_text_equals=True``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -41,6 +42,7 @@ class Evaluator:
         self.text_equals = text_equals
         self.zone = ZoneInfo(site.time_zone)
         self.now = site.clock.now()
+        self.timely = False  # the query reads the clock (now(), -5m): its answer is not cached
         self.custom = {cf.name.lower(): cf for cf in site.custom_fields()}
         self.custom.update({f"cf[{cf.number}]": cf for cf in site.custom_fields()})
 
@@ -214,6 +216,8 @@ class Evaluator:
     def moment(self, v: Value, c: Clause) -> datetime:
         """A JQL date operand as an aware datetime (user's zone, minute precision)."""
         text = v.text.strip()
+        if v.function or _RELATIVE.match(text):
+            self.timely = True
         if v.function:
             fn = v.function.lower()
             local_now = self.now.astimezone(self.zone)
@@ -343,8 +347,58 @@ def _texts(i: Issue, name: str) -> list[str]:
         str(v) for v in i.custom.values() if isinstance(v, str)]
 
 
-def search(site: Site, query: Query, text_equals: bool = False) -> list[Issue]:
-    """All issues matching ``query`` in its order, as the (possibly lagging) index sees them."""
+CACHED_SEARCHES = 8
+
+
+def search(site: Site, query: Query, text_equals: bool = False, text: str | None = None) -> list[Issue]:
+    """All issues matching ``query`` in its order, as the (possibly lagging) index sees them.
+
+    With ``text`` (the query as sent), the answer is kept until anything search could see changes
+    (``Site.changed``), so paging through a result costs a page, not a new search of the whole
+    site per page; a query that reads the clock is evaluated every time. Callers must not change
+    the returned list."""
+    issues = site.searchable()
+    key = (text, text_equals, site.generation)
+    if text is not None and (hit := site.search_cache.get(key)) is not None:
+        site.search_cache.move_to_end(key)
+        return hit
     ev = Evaluator(site, text_equals)
     pred = ev.compile(query.where)
-    return ev.sort([i for i in site.searchable() if pred(i)], query)
+    span = _updated_span(ev, query.where)
+    pool = issues if span is None else _updated_within(site, *span)
+    found = ev.sort([i for i in pool if pred(i)], query)
+    if text is not None and not ev.timely:
+        site.search_cache[key] = found
+        while len(site.search_cache) > CACHED_SEARCHES:
+            site.search_cache.popitem(last=False)
+    return found
+
+
+def _conjuncts(node: Any) -> list[Any]:
+    return [c for item in node.items for c in _conjuncts(item)] if isinstance(node, And) else [node]
+
+
+def _updated_span(ev: Evaluator, where: Any) -> tuple[datetime | None, datetime | None] | None:
+    """The bounds a query's top-level ``updated`` clauses put on ``updated`` (None when it has
+    none): every match lies within them, so search need only test the issues inside."""
+    low = high = None
+    found = False
+    for c in _conjuncts(where):
+        if (isinstance(c, Clause) and c.field.lower() in ("updated", "updateddate")
+                and c.op in (">=", ">", "<", "<=", "=") and len(c.values) == 1):
+            at = ev.moment(c.values[0], c)
+            if c.op in (">=", ">", "="):
+                low = at if low is None else max(low, at)
+            if c.op in ("<", "<=", "="):
+                high = at if high is None else min(high, at)
+            found = True
+    return (low, high) if found else None
+
+
+def _updated_within(site: Site, low: datetime | None, high: datetime | None) -> list[Issue]:
+    """The searchable issues with ``low <= updated <= high``, in search's own order (so a sort
+    that leaves ties in that order gives what a scan of every issue gives)."""
+    stamps, ordered, place = site.by_updated()
+    start = bisect_left(stamps, low) if low is not None else 0
+    end = bisect_right(stamps, high) if high is not None else len(stamps)
+    return sorted(ordered[start:end], key=lambda i: place[id(i)])

@@ -22,6 +22,7 @@ import copy
 import itertools
 import threading
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -154,6 +155,17 @@ class Site:
         self.indexed: dict[str, Issue] = {}
         self.pending: dict[str, datetime] = {}
         self.email_privacy = "some"
+        # Indexes so a page costs about the page, not the world (perf; answers unchanged):
+        # ``generation`` moves on every change search could see (jql_eval caches results by it),
+        # ``_children`` holds issues by parent key, ``_links_by_key`` links by either end's key,
+        # ``_by_email`` users by lower-case e-mail.
+        self.generation = 0
+        self.search_cache: OrderedDict[tuple[Any, ...], list[Issue]] = OrderedDict()
+        self._children: dict[str, dict[int, Issue]] = {}
+        self._links_by_key: dict[str, dict[int, Link]] = {}
+        self._link_count = 0
+        self._by_email: dict[str, JiraUser] = {}
+        self._by_updated: tuple[int, list[datetime], list[Issue], dict[int, int]] | None = None
         self.short_pages = False  # enhanced search returns fewer issues than asked (jira_search.py)
         self.unauthorized_shape = "text"  # a Cloud 401 body: "text" or "json" ({message, status-code})
         self.api_user = self.add_user(api_email, "Escalation Sync", account_type="atlassian")
@@ -194,13 +206,23 @@ class Site:
                         key=f"JIRAUSER{10000 + len(self.users)}",
                         email_hidden=hides_email_by_default(email))
         self.users[aid] = user
+        self._by_email.setdefault(email.lower(), user)
+        self.changed()
         return user
 
     def user_by_email(self, email: str) -> JiraUser | None:
+        """The first user with this e-mail (any case), from the index; the index is rebuilt when
+        the users were changed behind it (a user added or an e-mail changed directly)."""
+        low = email.lower()
+        found = self._by_email.get(low)
+        if found is not None and found.email.lower() == low and self.users.get(found.account_id) is found:
+            return found
+        if found is None and len(self._by_email) == len(self.users):
+            return None
+        self._by_email = {}
         for u in self.users.values():
-            if u.email.lower() == email.lower():
-                return u
-        return None
+            self._by_email.setdefault(u.email.lower(), u)
+        return self._by_email.get(low)
 
     def find_user(self, ident: str) -> JiraUser | None:
         """By accountId, DC username or key, or e-mail."""
@@ -269,8 +291,27 @@ class Site:
                 self.components[project].append(comp)
         self.issues[key] = iss
         self.by_id[iss.id] = iss
+        if iss.parent:
+            self._children.setdefault(iss.parent, {})[iss.id] = iss
         self.reindex(iss)
         return iss
+
+    def set_parent(self, iss: Issue, parent: str | None) -> None:
+        """Change an issue's parent key (keeps the children index)."""
+        if iss.parent:
+            self._children.get(iss.parent, {}).pop(iss.id, None)
+        iss.parent = parent
+        if parent:
+            self._children.setdefault(parent, {})[iss.id] = iss
+        self.changed()
+
+    def subtasks_of(self, key: str) -> list[Issue]:
+        """The live issues whose parent is ``key``, in the site's order (by id)."""
+        kids = self._children.get(key)
+        if not kids:
+            return []
+        return sorted((i for i in kids.values() if i.parent == key and self.issues.get(i.key) is i),
+                      key=lambda i: i.id)
 
     def touch(self, iss: Issue, changes: list[dict[str, Any]] | None = None,
               author: str | None = None, at: datetime | None = None) -> None:
@@ -324,6 +365,7 @@ class Site:
         at = at or self.clock.now()
         c = Comment(next(self._comment_ids), author, body, at, at, public)
         iss.comments.append(c)
+        self.changed()
         if bump:
             self.touch(iss, at=at)
         return c
@@ -331,12 +373,38 @@ class Site:
     def link(self, type_name: str, inward: Issue, outward: Issue) -> Link:
         lk = Link(next(self._link_ids), type_name, inward.key, outward.key)
         self.links[lk.id] = lk
+        self._index_link(lk)
         self.touch(inward)
         self.touch(outward)
         return lk
 
+    def unlink(self, link_id: int) -> Link | None:
+        """Remove a link by id (None when there is none)."""
+        lk = self.links.pop(link_id, None)
+        if lk is not None:
+            for end in (lk.inward, lk.outward):
+                self._links_by_key.get(end, {}).pop(lk.id, None)
+            self._link_count -= 1
+            self.changed()
+        return lk
+
+    def _index_link(self, lk: Link) -> None:
+        for end in (lk.inward, lk.outward):
+            self._links_by_key.setdefault(end, {})[lk.id] = lk
+        self._link_count += 1
+
     def links_of(self, key: str) -> list[Link]:
-        return [lk for lk in self.links.values() if key in (lk.inward, lk.outward)]
+        """The links with ``key`` at either end, in the site's order, from the index (rebuilt when
+        ``links`` was changed behind it)."""
+        if self._link_count != len(self.links):
+            self._links_by_key, self._link_count = {}, 0
+            for lk in self.links.values():
+                self._index_link(lk)
+        found = self._links_by_key.get(key)
+        if not found:
+            return []
+        return sorted((lk for lk in found.values() if self.links.get(lk.id) is lk and key in (lk.inward, lk.outward)),
+                      key=lambda lk: lk.id)
 
     def children(self, key: str) -> list[Issue]:
         epic_link = "customfield_10014"
@@ -345,12 +413,19 @@ class Site:
 
     # --- search index -------------------------------------------------------------------------
 
+    def changed(self) -> None:
+        """Something search could see changed: cached search results are void."""
+        self.generation += 1
+        self.search_cache.clear()
+
     def set_search_lag(self, seconds: float) -> None:
+        self.changed()
         self.search_lag = timedelta(seconds=seconds)
         if seconds > 0:
             self.indexed = {k: copy.deepcopy(v) for k, v in self.indexed.items()}
 
     def reindex(self, iss: Issue) -> None:
+        self.changed()
         if not self.search_lag:
             self.indexed[iss.key] = iss
             self.pending.pop(iss.key, None)
@@ -369,12 +444,27 @@ class Site:
                     else:
                         self.indexed.pop(key, None)
                     del self.pending[key]
+                    self.changed()
         return list(self.indexed.values())
 
+    def by_updated(self) -> tuple[list[datetime], list[Issue], dict[int, int]]:
+        """The searchable issues sorted by ``updated``, their stamps, and each one's place (by
+        ``id()``) in :meth:`searchable`'s order; built once per :attr:`generation`. Call after
+        :meth:`searchable` (which brings the index up to date)."""
+        if self._by_updated is None or self._by_updated[0] != self.generation:
+            items = list(self.indexed.values())
+            place = {id(i): n for n, i in enumerate(items)}
+            ordered = sorted((i for i in items if i.updated is not None), key=lambda i: i.updated)
+            self._by_updated = (self.generation, [i.updated for i in ordered], ordered, place)
+        return self._by_updated[1], self._by_updated[2], self._by_updated[3]
+
     def delete_issue(self, iss: Issue) -> None:
+        self.changed()
         self.issues.pop(iss.key, None)
         self.by_id.pop(iss.id, None)
+        if iss.parent:
+            self._children.get(iss.parent, {}).pop(iss.id, None)
         for lk in self.links_of(iss.key):
-            self.links.pop(lk.id, None)
+            self.unlink(lk.id)
         self.indexed.pop(iss.key, None)
         self.pending.pop(iss.key, None)

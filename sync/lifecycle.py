@@ -62,6 +62,9 @@ from sync.state import CycleCommit, OutboxEntry, Store
 
 log = logging.getLogger("escalation_sync.lifecycle")
 ACTIVITY = "jira.escalations"
+UPDATED = "updated"  # activity mark "<key>:updated" -> the issue's ``updated`` when the watch last read it whole
+LIGHT_READ_FROM = 100  # issues of the window already read whole: from one page on, read light first
+LIGHT_MARK = "~read:light"  # activity mark: "1" when the next read of the window starts light
 FIRST_STATUSES = ("To Do", "Open", "Backlog")
 
 
@@ -111,13 +114,24 @@ class Lifecycle(PeopleOnTheEpic):
         self._created = {}  # this read's epics only (a long-lived worker must not accumulate them)
         self._vendor: tuple[frozenset[str], frozenset[str]] | None = None  # i14: who is ours (_said)
         ids = self._fields()
-        raw = list(self.jira.activity_since(self.project, since, [
-            "created", "assignee", "priority", "resolution", *sorted(ids.values())]))
-        refs = self.store.issue_refs(i["key"] for i in raw)
         known = self.store.activity_marks()
+        newest = cursor
+        read_from = since
+        seen = unseen = 0  # issues of the window read whole before at their very change, or not
+        if since is not None and known.get(LIGHT_MARK) == "1":
+            # The last read found the window mostly made of issues it had read whole already (after
+            # a burst: thousands, untouched since): a light read (one field) says which changed,
+            # and the whole read starts at the first that did (a change indexed late included).
+            stamps = [(k, jira_time(u), u) for k, u in self.jira.activity_stamps(self.project, since) if u]
+            changed = [at for k, at, u in stamps if known.get(f"{k}:{UPDATED}") != u]
+            seen, unseen = len(stamps) - len(changed), len(changed)
+            newest = max([at for _, at, _ in stamps] + ([newest] if newest else []), default=None)
+            read_from = min(changed) if changed else None
+        raw = [] if since is not None and read_from is None else list(self.jira.activity_since(
+            self.project, read_from, ["created", "assignee", "priority", "resolution", *sorted(ids.values())]))
+        refs = self.store.issue_refs(i["key"] for i in raw)
         people = self._people()  # i15: authors by account id (e-mails may be hidden)
         out: list[Activity] = []
-        newest = cursor
         marks: dict[str, str] = {}
         for issue in raw:
             ref = refs.get(issue["key"])
@@ -129,6 +143,13 @@ class Lifecycle(PeopleOnTheEpic):
             ext, step = ref["ext"], ref.get("step")
             if step is None and f.get("created"):
                 self._created[ext] = jira_time(f["created"])  # the epic's birth: when people could act
+            if f.get("updated"):
+                mark = f"{issue['key']}:{UPDATED}"
+                if known.get(mark) == f["updated"]:
+                    seen += read_from == since  # (in a light read the stamps counted it already)
+                    continue  # read whole at this very change, and what it held committed
+                marks[mark] = str(f["updated"])
+                unseen += read_from == since
             if step is None:
                 changes = self._people_changes(issue, ext, known, marks, people)
                 out.extend(changes)
@@ -160,6 +181,7 @@ class Lifecycle(PeopleOnTheEpic):
                                         comment=self._said(c)))
         if newest is not None and newest != cursor:
             commit.cursors[ACTIVITY] = min(newest, now)
+        marks[LIGHT_MARK] = "1" if seen >= LIGHT_READ_FROM and seen >= unseen else "0"
         self._marks = marks
         return sorted(out, key=lambda a: (a.at, a.ext, a.kind))
 
@@ -398,3 +420,4 @@ def _transition_author(issue: dict[str, Any], status: str | None, people: dict[s
                        ) -> str | None:
     authors = [by for _, to, by in _status_changes(issue, people) if to == status]
     return authors[-1] if authors else None
+

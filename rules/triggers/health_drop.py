@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from rules.events import Event, HealthScored
 from rules.models import HealthSample, Trigger
 from rules.state import AccountState
@@ -26,7 +28,7 @@ class HealthDrop(TriggerKindBase):
         if not isinstance(event, HealthScored):
             return []
         cfg = ctx.cfg.triggers.health_drop
-        samples = sorted(state.health, key=lambda s: s.at)
+        samples = sorted(state.health, key=_AT)
         lows = [s for s in samples if event.at <= s.at <= event.at + cfg.window]
         for low in lows:
             before = [s for s in samples if low.at - cfg.window <= s.at < low.at]
@@ -51,3 +53,6 @@ class HealthDrop(TriggerKindBase):
             reason=f"health {low.score:g} is {drop:g} points below {high.score:g} "
             f"({high.at:%Y-%m-%d %H:%M})",
         )
+
+
+_AT = attrgetter("at")

@@ -26,15 +26,18 @@ class Keyword(TriggerKindBase):
         self, event: Event, state: AccountState, found: list[Trigger], ctx: Context
     ) -> list[Trigger]:
         cfg: KeywordConfig = ctx.cfg.triggers.keyword
+        slot = ctx.shared.get("keyword")  # the event's words under these settings, when already looked for
+        known = slot is not None and slot[0] is event and slot[1] == cfg.words
+        if known and not slot[2]:  # type: ignore[index]
+            return []
         if isinstance(event, TicketOpened):
             text, where = customer_ticket_text(event.ticket), "ticket"
         elif isinstance(event, CommentAdded) and is_customer_comment(event.comment):
             text, where = event.comment.body, "public customer comment"
         else:
             return []
-        slot = ctx.shared.get("keyword")
-        if slot is not None and slot[0] is event and slot[1] == cfg.words:
-            words = slot[2]
+        if known:
+            words = slot[2]  # type: ignore[index]
         else:
             words = find_words(text, cfg.words)
             ctx.shared["keyword"] = (event, cfg.words, words)

@@ -39,15 +39,19 @@ class TicketBurst(TriggerKindBase):
         if not isinstance(event, TicketOpened):
             return []
         cfg = ctx.cfg.triggers.ticket_burst
+        if len(state.tickets) < cfg.count:  # the group of an issue is some of these tickets
+            return []
         new = state.tickets[event.ticket.key]
         out = []
-        anchor = Item(at=new.created, group=new.key, key=new.key)
         early, late = new.created - cfg.window, new.created + cfg.window
         others = list(state.tickets.values())
         if cfg.same_issue != "summary":  # (a summary issue is named by its earliest ticket, however old)
             # only tickets from a window before this one on can share a span with it, found in C:
             # the others are mostly the old tickets an escalation open for months still links
             others = [*compress(others, map(early.__le__, map(_CREATED, others)))]
+            if len(others) < cfg.count:  # (the new ticket is one of them): no issue can have ``count``
+                return []
+        anchor = Item(at=new.created, group=new.key, key=new.key)
         for issue, mates in grouped_with(new, others, ctx.cfg).items():
             if len(mates) < cfg.count:  # no span can hold ``count`` distinct tickets
                 continue

@@ -76,8 +76,8 @@ class _Tickets:
         """Check what ordering needs (key, creation, comment times) of one ticket record."""
         try:
             key = data["key"]
-            created = to_us(_AT.validate_python(data["created"]))
-            ats = [to_us(_AT.validate_python(c["at"])) for c in data.get("comments") or ()]
+            created = _us(data["created"])
+            ats = [_us(c["at"]) for c in data.get("comments") or ()]
             if not isinstance(key, str):
                 raise TypeError(key)
         except (KeyError, TypeError, ValidationError, IndexError):
@@ -120,6 +120,21 @@ class _Tickets:
         except ValidationError as exc:
             self.problems.add(self.where(index), describe(exc))
             return None
+
+
+# a time as write_book and exporters write it (UTC, an offset or Z): read by ``fromisoformat`` in C
+_PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)", re.ASCII)
+
+
+def _us(value: Any) -> int:
+    """A record's time in microseconds since the epoch; anything but a plain ISO time with its
+    offset goes through the model's own time type (the same instant either way)."""
+    if isinstance(value, str) and _PLAIN_TIME.fullmatch(value):
+        try:
+            return to_us(datetime.fromisoformat(value))
+        except ValueError:  # out of range (a 31st of a short month): the model's type says why
+            pass
+    return to_us(_AT.validate_python(value))
 
 
 def _validated(model: Any, data: Any, position: str, problems: Problems) -> Any:

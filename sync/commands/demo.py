@@ -42,7 +42,7 @@ def _rows(store: Store) -> list[dict[str, Any]]:
                      "owner": esc.owner or "-", "epic": idx.get("epic") or "(writing)",
                      "status": esc.status, "triggers": ", ".join(sorted({t.kind for t in esc.triggers})),
                      "acked": "yes" if esc.acknowledged_at else "no", "breaches": len(esc.breaches),
-                     "latest": _latest(esc)})
+                     "latest": _latest(esc), "newest": esc.timeline[-1].text if esc.timeline else ""})
     return rows
 
 
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                         seen[row["account"]] = key
                         print(f"{verb}: {row['account']} tier {row['tier']} {row['severity']} owner {row['owner']} "
                               f"epic {row['epic']} {row['status']} acked {row['acked']} breaches {row['breaches']} "
-                              f"[{row['triggers']}]", flush=True)
+                              f"[{row['triggers']}]" + (f": {row['newest']}" if row["newest"] else ""), flush=True)
                 while notes:
                     print(notes.pop(0), flush=True)
         else:

@@ -1,6 +1,7 @@
 """``escalation-sync export-book --since 90d [--out FILE] [--format json|jsonl]``: your history as a book.
 
-Read-only, through the same connectors and settings as the poller, and paging as it pages:
+Read-only, through the same connectors and settings as the poller, and paging as it pages (the
+tickets as the first backfill reads them, windows of time at once: sync/commands/export_read.py):
 Salesforce users (role, manager), accounts, health history (``AccountHistory``; the current score
 when history is not readable), the existing ``Escalation__c`` records with their status (a
 dismissed one is the people's judgement) and root cause; Jira tickets of ``JIRA_SUPPORT_JQL``
@@ -26,6 +27,7 @@ from connectors.jira_tickets import ticket_from_issue
 from rules.durations import parse_duration
 from rules.errors import InputError
 from rules.models import Account, BookEscalation, HealthSample
+from sync.commands.export_read import READERS, WINDOW_TICKETS, read_tickets
 from sync.commands.files import report
 
 log = logging.getLogger("escalation_sync.export")
@@ -67,10 +69,12 @@ class Exporter:
     """Reads both systems once and yields the book's records (the JSON Lines shape)."""
 
     def __init__(self, salesforce: Any, jira: Any, *, support_jql: str, since: datetime, now: datetime,
-                 health_mode: str = "auto", progress: Progress | None = None) -> None:
+                 health_mode: str = "auto", progress: Progress | None = None, readers: int = READERS,
+                 window_tickets: int = WINDOW_TICKETS) -> None:
         self.sf, self.jira = salesforce, jira
         self.support_jql, self.since, self.now = support_jql, since, now
         self.health_mode = health_mode
+        self.readers, self.window_tickets = max(1, readers), window_tickets
         self.progress = progress or Progress(open(os.devnull, "w"))  # noqa: SIM115
         self.counts: dict[str, int] = defaultdict(int)
 
@@ -89,16 +93,27 @@ class Exporter:
             yield {"kind": "escalation", **escalation.model_dump(mode="json", exclude_none=True)}
         internal = frozenset(u.email.rpartition("@")[2] for u in users if "@" in u.email)
         field_ids = self.jira.field_ids()
-        for raw in self.jira.tickets_since(self.support_jql, self.since):
+
+        def convert(raw: dict[str, Any]) -> dict[str, Any] | SkippableRecordError:
             try:
                 ticket = ticket_from_issue(raw, field_ids, internal)
             except SkippableRecordError as exc:
+                return exc
+            return {"kind": "ticket", **ticket.model_dump(mode="json", exclude_none=True)}
+
+        def read(since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
+            found: Iterator[dict[str, Any]] = self.jira.tickets_since(self.support_jql, since, until=until)
+            return found
+
+        for record in read_tickets(read, convert, self.since, self.now, readers=self.readers,
+                                   window_tickets=self.window_tickets):
+            if isinstance(record, SkippableRecordError):
                 self.counts["tickets_skipped"] += 1
-                log.warning("skipping ticket %s: %s", exc.record_id, exc)
+                log.warning("skipping ticket %s: %s", record.record_id, record)
                 continue
             self.counts["tickets"] += 1
             self.progress.show("tickets", self.counts["tickets"])
-            yield {"kind": "ticket", **ticket.model_dump(mode="json", exclude_none=True)}
+            yield record
         self.progress.done("tickets", self.counts["tickets"])
 
     def _accounts(self) -> list[Account]:
@@ -216,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
     salesforce, jira = connectors(settings)
     now = datetime.now(UTC)
     exporter = Exporter(salesforce, jira, support_jql=settings.jira_support_jql, since=now - period,
-                        now=now, health_mode=settings.salesforce_health_history, progress=Progress(sys.stderr))
+                        now=now, health_mode=settings.salesforce_health_history, progress=Progress(sys.stderr),
+                        readers=min(READERS, settings.jira_max_in_flight))
     print("warning: the book holds customer text (tickets, comments, contacts): keep it private"
           + (f"; {args.out} is created with mode 600" if args.out else ""), file=sys.stderr)
     out = open_private(args.out) if args.out else sys.stdout

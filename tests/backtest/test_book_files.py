@@ -6,16 +6,22 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from rules.backtest import backtest
 from rules.book import dump_book, parse_book
+from rules.book_stream import to_us
 from rules.config import default_config
 from rules.errors import InputError
-from sync.commands.book_files import finish, open_book, write_book
+from rules.models import Ticket
+from sync.commands.book_files import _us, finish, open_book, write_book
 from tests.paths import EXAMPLES, ROOT
 
 
@@ -119,3 +125,20 @@ def test_yaml_books_are_read_with_a_safe_loader(tmp_path):
     with pytest.raises(InputError):
         open_book(str(path))
     assert yaml.__with_libyaml__ in (True, False)
+
+
+_offsets = st.sampled_from(["Z", "+00:00", "+02:00", "-05:30", "+14:00", ""])
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)), _offsets,
+       st.sampled_from(["seconds", "milliseconds", "microseconds"]))
+def test_a_ticket_time_read_for_ordering_is_the_instant_the_ticket_model_reads(at, offset, spec):
+    """The loader reads plain ISO times with ``fromisoformat`` to order tickets; the replay
+    validates each ticket with its model. Both must give the same instant (a naive time is UTC)."""
+    text = at.isoformat(timespec=spec) + offset
+    assert _us(text) == to_us(Ticket.model_validate({"key": "T-1", "created": text}).created)
+
+
+def test_an_impossible_plain_time_is_refused_by_the_model_not_the_fast_reader():
+    with pytest.raises(ValidationError):
+        _us("2026-02-31T10:00:00Z")

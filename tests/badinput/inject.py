@@ -44,10 +44,10 @@ def raw_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox would render for it (only for issues that have them)."""
     fields, issue = jira_render.Renderer.fields, jira_render.Renderer.issue
 
-    def raw_fields(self: jira_render.Renderer, iss: Issue) -> dict[str, Any]:
+    def raw_fields(self: jira_render.Renderer, iss: Issue, wanted: list[str] | None = None) -> dict[str, Any]:
         out = fields(self, iss)
         out.update(copy.deepcopy(getattr(iss, "raw_fields", {})))
-        return out
+        return out if wanted is None else {k: out[k] for k in wanted if k in out}
 
     def raw_issue(self: jira_render.Renderer, iss: Issue, *args: Any, **kwargs: Any) -> dict[str, Any]:
         out = issue(self, iss, *args, **kwargs)
