@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import compress, filterfalse
+from itertools import filterfalse
 from operator import attrgetter
 from typing import NamedTuple, cast
 
+from rules import by_created
 from rules.communication import ticket_reply
 from rules.copying import assemble, replace
 from rules.escalation import Decision, adds_nothing, escalate
@@ -202,6 +203,7 @@ def _with_ticket(state: AccountState, facts: TicketFacts, ctx: Context) -> dict[
     """
     old = state.tickets
     tickets = {**old, facts.key: facts}
+    by_created.added(state.account, old, tickets, facts, ctx)
     memo = ctx.memo
     key = ("oldest_unlinked", state.account)
     known = memo.get(key)
@@ -363,12 +365,13 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     update: dict[str, object] = {}
     oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
     if oldest is not None and oldest < cutoff:
-        # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
+        # the old ones found by bisection (:mod:`rules.by_created`): they are few beside the linked ones kept
         keep = _linked_set(state.account, linked, ctx)
         kept = dict(tickets)
-        old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
-        for key in [*filterfalse(keep.__contains__, old)]:
+        gone = [*filterfalse(keep.__contains__, by_created.created_before(state.account, tickets, cutoff, ctx))]
+        for key in gone:
             del kept[key]
+        by_created.removed(state.account, tickets, kept, gone, ctx)
         update["tickets"] = kept
     first_fired = min(fired.values()) if fired else None
     if first_fired is not None and first_fired < cutoff:
