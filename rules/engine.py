@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import filterfalse
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple, cast
 
 from rules import by_created
@@ -418,8 +418,11 @@ def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: t
     if known is not None and known[0] is tickets and known[1] is linked:
         return cast(datetime | None, known[2])
     if linked:
+        # the first of the index (:mod:`rules.by_created`, oldest first) that is not linked: only the linked
+        # tickets older than it are read, not the whole account
         keep = _linked_set(account, linked, ctx)
-        oldest = min(map(_CREATED, map(tickets.__getitem__, filterfalse(keep.__contains__, tickets))), default=None)
+        first = next(filterfalse(keep.__contains__, map(_PAIR_KEY, by_created.index(account, tickets, ctx))), None)
+        oldest = None if first is None else tickets[first].created
     else:
         oldest = min(map(_CREATED, tickets.values()))
     memo[key] = (tickets, linked, oldest)
@@ -439,6 +442,7 @@ def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> Abstract
 
 
 _CREATED = attrgetter("created")
+_PAIR_KEY = itemgetter(1)
 # what :func:`rules.escalation.escalate` reads of a linked ticket (severity, tier, sponsor): a comment that
 # changes none of these (most add words or nothing) cannot change the escalation
 _WEIGHED = attrgetter("created", "components", "severity", "severity_reason", "tier4_reason", "tier4_at",
