@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import compress, filterfalse
-from operator import attrgetter
+from itertools import filterfalse
+from operator import attrgetter, itemgetter
 from typing import NamedTuple, cast
 
+from rules import by_created
 from rules.communication import ticket_reply
 from rules.copying import assemble, replace
 from rules.escalation import Decision, adds_nothing, escalate
@@ -202,6 +203,7 @@ def _with_ticket(state: AccountState, facts: TicketFacts, ctx: Context) -> dict[
     """
     old = state.tickets
     tickets = {**old, facts.key: facts}
+    by_created.added(state.account, old, tickets, facts, ctx)
     memo = ctx.memo
     key = ("oldest_unlinked", state.account)
     known = memo.get(key)
@@ -363,12 +365,13 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     update: dict[str, object] = {}
     oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
     if oldest is not None and oldest < cutoff:
-        # found in C (``compress``/``map``): the old ones are few beside the linked ones kept
+        # the old ones found by bisection (:mod:`rules.by_created`): they are few beside the linked ones kept
         keep = _linked_set(state.account, linked, ctx)
         kept = dict(tickets)
-        old = compress(tickets, map(cutoff.__gt__, map(_CREATED, tickets.values())))
-        for key in [*filterfalse(keep.__contains__, old)]:
+        gone = [*filterfalse(keep.__contains__, by_created.created_before(state.account, tickets, cutoff, ctx))]
+        for key in gone:
             del kept[key]
+        by_created.removed(state.account, tickets, kept, gone, ctx)
         update["tickets"] = kept
     first_fired = min(fired.values()) if fired else None
     if first_fired is not None and first_fired < cutoff:
@@ -415,8 +418,11 @@ def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: t
     if known is not None and known[0] is tickets and known[1] is linked:
         return cast(datetime | None, known[2])
     if linked:
+        # the first of the index (:mod:`rules.by_created`, oldest first) that is not linked: only the linked
+        # tickets older than it are read, not the whole account
         keep = _linked_set(account, linked, ctx)
-        oldest = min(map(_CREATED, map(tickets.__getitem__, filterfalse(keep.__contains__, tickets))), default=None)
+        first = next(filterfalse(keep.__contains__, map(_PAIR_KEY, by_created.index(account, tickets, ctx))), None)
+        oldest = None if first is None else tickets[first].created
     else:
         oldest = min(map(_CREATED, tickets.values()))
     memo[key] = (tickets, linked, oldest)
@@ -436,6 +442,7 @@ def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> Abstract
 
 
 _CREATED = attrgetter("created")
+_PAIR_KEY = itemgetter(1)
 # what :func:`rules.escalation.escalate` reads of a linked ticket (severity, tier, sponsor): a comment that
 # changes none of these (most add words or nothing) cannot change the escalation
 _WEIGHED = attrgetter("created", "components", "severity", "severity_reason", "tier4_reason", "tier4_at",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import attrgetter
-
+from rules.by_created import created_since
 from rules.events import Event, TicketOpened
 from rules.issues import grouped_with
 from rules.models import Escalation, Trigger
@@ -44,11 +42,13 @@ class TicketBurst(TriggerKindBase):
         new = state.tickets[event.ticket.key]
         out = []
         early, late = new.created - cfg.window, new.created + cfg.window
-        others = list(state.tickets.values())
-        if cfg.same_issue != "summary":  # (a summary issue is named by its earliest ticket, however old)
-            # only tickets from a window before this one on can share a span with it, found in C:
-            # the others are mostly the old tickets an escalation open for months still links
-            others = [*compress(others, map(early.__le__, map(_CREATED, others)))]
+        if cfg.same_issue == "summary":  # (a summary issue is named by its earliest ticket, however old)
+            others = list(state.tickets.values())
+        else:
+            # only tickets from a window before this one on can share a span with it, found by bisection
+            # (the others are mostly the old tickets an escalation open for months still links); their
+            # order does not matter: a span is made of its items sorted by time and key
+            others = created_since(state.account, state.tickets, early, ctx)
             if len(others) < cfg.count:  # (the new ticket is one of them): no issue can have ``count``
                 return []
         anchor = Item(at=new.created, group=new.key, key=new.key)
@@ -68,5 +68,3 @@ class TicketBurst(TriggerKindBase):
             ))
         return out
 
-
-_CREATED = attrgetter("created")
