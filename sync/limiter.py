@@ -14,8 +14,11 @@ Every request to Salesforce or Jira passes :meth:`Limiter.before` first:
   budget sleeps to the next second.
 
 :meth:`Limiter.wrap` installs this on a requests session and is the **one retry policy** for
-429s: a throttled call is retried (after its pause) up to ``retries`` times when the pause is
-short (``max_wait``); a longer one surfaces as :class:`connectors.errors.RetriableError` with its
+429s: a throttled call is retried after its pause while the pauses it has waited add up to at
+most ``max_wait`` (and at most ``retries`` times): every thread of a worker that hit an endpoint's
+burst limit waits the same pause and starts again at once, so a burst of 20 calls in flight
+against Cloud's 10 a second on one endpoint takes several rounds, each of which lets some
+through. A longer pause surfaces as :class:`connectors.errors.RetriableError` with its
 ``retry_after``, which the task layer honours as the retry countdown. Other failures are not
 retried here (the executor keeps the work, the next flush does it).
 """
@@ -73,7 +76,7 @@ class Limiter:
     """Shared pacing for one system (``jira`` or ``salesforce``); see the module docstring."""
 
     def __init__(self, client: redis.Redis, ns: str, system: str, *, rate: float, endpoint_rate: float = 0,
-                 retries: int = 2, max_wait: float = 10.0, sleep: Callable[[float], None] = time.sleep,
+                 retries: int = 12, max_wait: float = 10.0, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time):
         self.r, self.ns, self.system = client, ns, system
         self.rate, self.endpoint_rate = rate, endpoint_rate
@@ -168,6 +171,7 @@ class Limiter:
         send = session.request
 
         def request(method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+            waited = 0.0  # the pauses this call has waited out so far
             for attempt in range(self.retries + 1):
                 self.before(method, url)
                 try:
@@ -177,13 +181,15 @@ class Limiter:
                     if getattr(answer, "status_code", None) != 429:
                         raise
                     wait = self.on_429(method, url, answer.headers)
-                    if attempt == self.retries or wait > self.max_wait:
+                    waited += wait
+                    if attempt == self.retries or waited > self.max_wait:
                         raise
                     continue
                 if response.status_code != 429:
                     return response
                 wait = self.on_429(method, url, response.headers)
-                if attempt == self.retries or wait > self.max_wait:
+                waited += wait
+                if attempt == self.retries or waited > self.max_wait:
                     return response
             raise AssertionError("unreachable")
 

@@ -110,3 +110,33 @@ def test_the_task_layer_retries_after_what_the_service_said():
     assert countdown(RetriableError("429", retry_after=42), retries=0) == 42
     backoff = countdown(RetriableError("500"), retries=3)
     assert 8 <= backoff <= 16
+
+
+def scripted(answers: list[int], retry_after: str) -> requests.Session:
+    class Session(requests.Session):
+        def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+            response = requests.Response()
+            response.status_code = answers.pop(0)
+            response.headers["Retry-After"] = retry_after
+            response.headers["RateLimit-Reason"] = "jira-burst-based"
+            return response
+
+    return Session()
+
+
+def test_an_endpoint_throttled_round_after_round_is_retried_while_the_pauses_stay_short(client):
+    """Twenty threads in step against an endpoint's burst limit: a call may meet several 429s of
+    one second before its turn; it is not given up after two (that failed a sync-once's watchers
+    under --jira-limits cloud-2026)."""
+    lim = limiter(client, Clock(), max_wait=1)  # pauses of 0.1 s here (Redis TTLs run in real time)
+    session = scripted([429, 429, 429, 429, 429, 200], "0.1")
+    lim.wrap(session)
+    assert session.request("POST", WATCH).status_code == 200 and lim.throttled == 5
+
+
+def test_a_call_gives_up_once_its_pauses_add_up_past_the_longest_wait(client):
+    lim = limiter(client, Clock(), max_wait=1)
+    session = scripted([429] * 20, "0.3")
+    lim.wrap(session)
+    assert session.request("POST", WATCH).status_code == 429
+    assert lim.throttled == 4  # 0.3 + 0.3 + 0.3 s waited and retried; the fourth pause makes 1.2 > 1
