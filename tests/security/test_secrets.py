@@ -117,8 +117,9 @@ def test_transient_errors_carry_no_secret(sandbox, redis_url):
 
     rt = Runtime(settings_for(sandbox, redis_url))
     rt.jira.client._session.max_retry_delay = 0.01
-    for system, status in (("salesforce", 500), ("jira", 500), ("jira", 429)):
-        sandbox.faults.add(Fault(system, status=status, count=10, retry_after=1))
+    # a 429 asking for longer than the limiter waits (10 s) surfaces at once
+    for system, status, wait in (("salesforce", 500, 1), ("jira", 500, 1), ("jira", 429, 11)):
+        sandbox.faults.add(Fault(system, status=status, count=10, retry_after=wait))
         with pytest.raises(ConnectorError) as caught:
             rt.cycle()
         sandbox.faults.clear()
