@@ -61,12 +61,7 @@ def build(cls: type[M], **values: Any) -> M:
     data.update(values)
     if len(data) != len(template) or not values.keys() >= given:
         raise TypeError(f"{cls.__name__}: missing or unknown fields in {sorted(values)}")
-    new = cls.__new__(cls)
-    _set(new, "__dict__", data)
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", set(values))
-    _set(new, "__pydantic_private__", None)
-    return new
+    return _made(cls, data, set(values))
 
 
 def assemble(cls: type[M], values: dict[str, Any]) -> M:
@@ -76,9 +71,14 @@ def assemble(cls: type[M], values: dict[str, Any]) -> M:
     by code that names every field (``rules.book_stream``'s events, the multi-customer hits).
     ``values`` becomes the model's own: the caller must not keep it.
     """
+    return _made(cls, values, set(values))
+
+
+def _made(cls: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """The model holding ``data`` as its fields, made without validation (pydantic's own slots)."""
     new = cls.__new__(cls)
-    _set(new, "__dict__", values)
+    _set(new, "__dict__", data)
     _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", set(values))
+    _set(new, "__pydantic_fields_set__", fields_set)
     _set(new, "__pydantic_private__", None)
     return new

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 import sync.lifecycle
+from rules.models import Escalation
 from sandbox.life import reassign_epic
 from sandbox.server import Sandbox
 from sync.lifecycle import ACTIVITY
@@ -40,6 +41,16 @@ def light_from_a_few(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def other_owner(owner: str | None) -> str:
     return "kai@vendor.example" if owner != "kai@vendor.example" else "lee@vendor.example"
+
+
+def read_whole_once(sb: Sandbox, redis_url: str) -> tuple[Runtime, Escalation, str]:
+    """Gone live, then a watch that found every issue read whole before (the next starts light);
+    an open escalation and someone else to own it."""
+    rt = started(sb, redis_url)
+    sb.clock.advance(20)
+    rt.watch()
+    esc = some_open(rt)
+    return rt, esc, other_owner(esc.owner)
 
 
 def assert_followed(sb: Sandbox, rt: Runtime, ext: str, new: str) -> None:
@@ -73,11 +84,7 @@ def test_once_the_window_is_issues_read_before_a_quiet_watch_reads_one_field(any
 def test_a_light_read_reads_whole_from_the_change_on_and_follows_a_reassignment(any_sandbox, redis_url,
                                                                                   light_from_a_few):
     sb = any_sandbox
-    rt = started(sb, redis_url)
-    sb.clock.advance(20)
-    rt.watch()
-    esc = some_open(rt)
-    new = other_owner(esc.owner)
+    rt, esc, new = read_whole_once(sb, redis_url)
     sb.clock.advance(60)
     reassign_epic(sb, rt.store.index(esc.id)["epic"], new, by=DIRECTOR)
     sb.clock.advance(20)
@@ -91,11 +98,7 @@ def test_a_light_read_reads_whole_from_the_change_on_and_follows_a_reassignment(
 def test_a_change_the_index_showed_late_inside_the_overlap_is_still_read_whole_and_followed(
         any_sandbox, redis_url, light_from_a_few):
     sb = any_sandbox
-    rt = started(sb, redis_url)
-    sb.clock.advance(20)
-    rt.watch()
-    esc = some_open(rt)
-    new = other_owner(esc.owner)
+    rt, esc, new = read_whole_once(sb, redis_url)
     reassign_epic(sb, rt.store.index(esc.id)["epic"], new, by=DIRECTOR)
     changed = sb.clock.now()
     # a watch 90 s on read up to here without seeing the change (Jira's index was late)
