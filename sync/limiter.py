@@ -12,6 +12,15 @@ Every request to Salesforce or Jira passes :meth:`Limiter.before` first:
 - **the shared rate**: at most ``rate`` calls per second start across all workers (one counter
   per system and second, ``{ns}:rate:{system}:{second}``, INCR then EXPIRE). A worker past the
   budget sleeps to the next second.
+- **an endpoint's learned rate**: Atlassian publishes the scopes of the burst limits, not their
+  numbers, so the limiter learns them. Every call is counted per endpoint and second; on a
+  ``jira-burst-based`` 429 the endpoint's rate becomes the calls it let through in the last
+  second (``{ns}:learned:{system}:{endpoint}``, shared by every worker), its calls then start
+  evenly ``1/rate`` apart (the next free start in ``{ns}:next:{system}:{endpoint}``), raised by
+  :data:`LEARN_RAISE` calls a second for every second without a 429 (additive increase, so a
+  lifted limit is found again) and forgotten :data:`LEARN_TTL` seconds after the last 429.
+  Without it, the 20 threads that waited out the pause start again together and meet the
+  limit again, round after round.
 
 :meth:`Limiter.wrap` installs this on a requests session and is the **one retry policy** for
 429s: a throttled call is retried after its pause while the pauses it has waited add up to at
@@ -38,6 +47,16 @@ import requests
 log = logging.getLogger("escalation_sync.limiter")
 
 DEFAULT_BACKOFF = 5.0  # seconds, a 429 without Retry-After (Jira's own guidance starts at a few seconds)
+LEARN_RAISE = 0.5  # calls a second added to a learned endpoint rate for each second without a 429
+LEARN_TTL = 60  # seconds after an endpoint's last burst 429 its learned rate is forgotten
+# the next free start of an endpoint under a learned rate: reserve it, answer how long to wait for it
+_SPACE = """
+local start = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+if start < now then start = now end
+redis.call('SET', KEYS[1], tostring(start + tonumber(ARGV[2])), 'PX', ARGV[3])
+return tostring(start - now)
+"""
 _ISSUE = re.compile(r"/issue/([A-Z][A-Z0-9_]*-\d+)")
 _SHAPE = re.compile(r"(?<!/api)/([A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")  # keys and ids, not the API version
 
@@ -119,32 +138,80 @@ class Limiter:
             shared = 0
         return max(local, shared)
 
+    def _learned_key(self, ep: str) -> str:
+        return f"{self.ns}:learned:{self.system}:{ep}"
+
+    def _learned(self, raw: list[Any], now: float) -> float:
+        """The learned rate of an endpoint now (0: none), from its ``[rate, at]`` in Redis."""
+        if not raw or raw[0] is None:
+            return 0.0
+        return float(raw[0]) + LEARN_RAISE * max(now - float(raw[1] or now), 0.0)
+
     def before(self, method: str, url: str) -> None:
-        """Block until this call may start: pauses over, and within the shared rate."""
+        """Block until this call may start: pauses over, and within the shared and learned rates."""
+        ep = endpoint(method, url)
         while True:
             left = self.pause_left(method, url)
             if left > 0:
                 self.sleep(left)
                 continue
-            if self.rate <= 0 and self.endpoint_rate <= 0:
-                return
             now = self.clock()
             second = int(now)
-            budgets = [(f"{self.ns}:rate:{self.system}:{second}", self.rate),
-                       (f"{self.ns}:rate:{self.system}:{endpoint(method, url)}:{second}", self.endpoint_rate)]
-            budgets = [(k, limit) for k, limit in budgets if limit > 0]
+            counted = f"{self.ns}:rate:{self.system}:{ep}:{second}"
             try:
                 p = self.r.pipeline(transaction=True)
-                for key, _ in budgets:
-                    p.incr(key)
-                    p.expire(key, 2)
-                used = p.execute()[::2]
+                p.incr(f"{self.ns}:rate:{self.system}:{second}")
+                p.expire(f"{self.ns}:rate:{self.system}:{second}", 2)
+                p.incr(counted)
+                p.expire(counted, 3)
+                p.hmget(self._learned_key(ep), "rate", "at")
+                total, _, calls, _, learned = p.execute()
             except redis.RedisError as exc:
                 self._unshared(exc)
                 return
-            if all(n <= limit for n, (_, limit) in zip(used, budgets, strict=True)):
+            if (self.rate <= 0 or total <= self.rate) and (self.endpoint_rate <= 0 or calls <= self.endpoint_rate):
+                self._space(ep, self._learned(learned, now), now)
                 return
             self.sleep(max(second + 1 - now, 0.001))
+
+    def _space(self, ep: str, rate: float, now: float) -> None:
+        """Under a learned rate, calls of the endpoint start evenly 1/rate apart (across workers: the
+        next free start is kept in Redis), not all at the top of a second."""
+        if rate <= 0:
+            return
+        try:
+            wait = float(self.r.eval(_SPACE, 1, f"{self.ns}:next:{self.system}:{ep}", repr(now),
+                                     repr(1 / rate), LEARN_TTL * 1000))
+        except redis.RedisError as exc:
+            self._unshared(exc)
+            return
+        if wait > 0:
+            self.sleep(wait)
+
+    def _learn(self, method: str, url: str) -> None:
+        """A burst 429: the endpoint's rate becomes what it let through in the last second."""
+        ep, now = endpoint(method, url), self.clock()
+        second = int(now)
+        base = f"{self.ns}:rate:{self.system}:{ep}"
+        try:
+            p = self.r.pipeline(transaction=False)
+            p.incr(f"{base}:429:{second}")
+            p.expire(f"{base}:429:{second}", 3)
+            for s in (second - 1, second):
+                p.get(f"{base}:{s}")
+                p.get(f"{base}:429:{s}")
+            answers = p.execute()[2:]
+            # the last whole second, when there was one: the current one counts calls still in flight
+            prev, cur = (int(answers[i] or 0) - int(answers[i + 1] or 0) for i in (0, 2))
+            passed = prev if int(answers[0] or 0) > 0 else cur
+            if passed > 0:
+                key = self._learned_key(ep)
+                p = self.r.pipeline(transaction=True)
+                p.hset(key, mapping={"rate": passed, "at": now})
+                p.expire(key, LEARN_TTL)
+                p.execute()
+        except redis.RedisError as exc:
+            self._unshared(exc)
 
     def on_429(self, method: str, url: str, headers: Any) -> float:
         """Record a 429's pause for everyone it concerns; returns its length in seconds."""
@@ -153,6 +220,8 @@ class Limiter:
         scope = scope_of((headers or {}).get("RateLimit-Reason"), method, url)
         with self._lock:
             self.throttled += 1
+        if scope.startswith("endpoint:"):
+            self._learn(method, url)
         if wait > 0:
             self._local[scope] = max(self._local.get(scope, 0), self.clock() + wait)
             key = self._key(scope)

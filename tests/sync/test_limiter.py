@@ -140,3 +140,39 @@ def test_a_call_gives_up_once_its_pauses_add_up_past_the_longest_wait(client):
     lim.wrap(session)
     assert session.request("POST", WATCH).status_code == 429
     assert lim.throttled == 4  # 0.3 + 0.3 + 0.3 s waited and retried; the fourth pause makes 1.2 > 1
+
+
+BURST = {"RateLimit-Reason": "jira-burst-based", "Retry-After": "0"}
+
+
+def test_after_a_burst_429_the_endpoint_paces_at_what_it_let_through_evenly_and_nothing_else(client):
+    """Cloud publishes no burst numbers: the limiter learns them. Ten watchers went through in
+    one second; the next second's 429 makes that the endpoint's rate, and its calls start 0.1 s
+    apart (for every worker) instead of all at once; other endpoints are not slowed."""
+    clock = Clock()
+    one, two = limiter(client, clock), limiter(client, clock)
+    for _ in range(10):
+        one.before("POST", WATCH)
+    clock.now += 1
+    one.on_429("POST", WATCH, BURST)
+    clock.slept.clear()
+    for n in range(5):
+        (one if n % 2 else two).before("POST", OTHER)  # same endpoint shape, other issue
+    assert clock.slept == pytest.approx([0.1] * 4, abs=0.01)
+    clock.slept.clear()
+    one.before("GET", ISSUE)
+    assert clock.slept == []
+
+
+def test_a_learned_rate_rises_while_no_429_comes(client):
+    clock = Clock()
+    lim = limiter(client, clock)
+    for _ in range(4):
+        lim.before("POST", WATCH)
+    clock.now += 1
+    lim.on_429("POST", WATCH, BURST)  # learned: 4 a second
+    clock.now += 12  # LEARN_RAISE 0.5 a second: 10 a second now
+    clock.slept.clear()
+    lim.before("POST", WATCH)
+    lim.before("POST", WATCH)
+    assert clock.slept == pytest.approx([0.1], abs=0.01)

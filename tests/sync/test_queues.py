@@ -115,6 +115,10 @@ def test_a_poll_decides_while_a_watch_is_still_reading_activity(sandbox, redis_u
     assert not watcher.redis.exists(watcher.store.k.lock("decide"))
 
 
+def succeeded(worker: Worker) -> list[str]:
+    return [line for line in worker.output().splitlines() if "succeeded in" in line and "escalation_sync." in line]
+
+
 def test_a_waiting_poll_runs_before_a_watch_and_a_batch_queued_ahead_of_it(sandbox, redis_url):
     app.conf.broker_url = app.conf.result_backend = redis_url
     rt = Runtime(settings_for(sandbox, redis_url))
@@ -126,10 +130,13 @@ def test_a_waiting_poll_runs_before_a_watch_and_a_batch_queued_ahead_of_it(sandb
         worker.wait_ready()
         for result in sent:
             result.get(timeout=120)
+        # a task's result is stored before its "succeeded" line is logged: wait for the four lines
+        deadline = time.monotonic() + 10
+        while len(succeeded(worker)) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         worker.stop()
-    ran = [line.split("[")[0].rsplit(".", 1)[1] for line in worker.output().splitlines()
-           if "succeeded in" in line and "escalation_sync." in line]
+    ran = [line.split("[")[0].rsplit(".", 1)[1] for line in succeeded(worker)]
     ran = [name.split()[0] for name in ran]
     assert ran[0] == "poll", ran  # first, though sent last
     assert sorted(ran) == ["flush", "flush_batch", "poll", "watch"]
