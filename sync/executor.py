@@ -419,9 +419,11 @@ class Executor:
 
     def _detail(self, w: Work, ids: dict[str, str | None]) -> bool:
         """One escalation's writes on its epic, in order, each recorded as it is done. Past the
-        deadline an escalation not yet started is left for the next flush task (``w.left``)."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            w.left = True
+        deadline the writes not yet started are left for the next flush task (``w.left``): the
+        deadline is looked at before every call, not only before the first, so a batch whose
+        calls wait for their paced starts (an endpoint's learned rate) gives its worker back
+        within about one call of the deadline, and a poll or a watch queued behind it runs."""
+        if self._late(w):
             return True
         epic = w.index["epic"]
         fields = w.pending(SetFields)
@@ -431,28 +433,45 @@ class Executor:
                 w.esc, cloud=self.shape.cloud, plan_keys=steps or None, jira_url=self.shape.url, people=self.people),
                 priority=any(i.priority for i in fields if i.step is None)))
             self._mark(w, {i.key: "set" for i in fields if i.step is None})
-        self._due_dates(w, [i for i in fields if i.step is not None])
+        if not self._due_dates(w, [i for i in fields if i.step is not None]):
+            return True
         for c in w.pending(Comment):
+            if self._late(w):
+                return True
             self._comment(w, epic, c)
         for i in w.pending(AddWatcher):
             account = ids.get(i.email)
             if account:
+                if self._late(w):
+                    return True
                 self.jira.watch(epic, account)
             self._mark(w, {i.key: account or "no jira user"})
         for i in w.pending(LinkTicket):
+            if self._late(w):
+                return True
             self.jira.link(self.shape.link_type, i.ticket, epic)
             self._mark(w, {i.key: "linked"})
         for i in w.pending(Transition):
+            if self._late(w):
+                return True
             target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
             moved = bool(target) and self.jira.transition(target, i.to)
             self._mark(w, {i.key: "moved" if moved else "no such transition"})
         self._people(w, epic, ids)  # i12
         return True
 
+    def _late(self, w: Work) -> bool:
+        """Past the deadline: ``w``'s writes not done yet are left to the next flush task."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            w.left = True
+        return w.left
+
     def _people(self, w: Work, epic: str, ids: dict[str, str | None]) -> None:
         """i12: follow a person's reassignment or dismissal (each idempotent: the same assignee
         or label twice changes nothing)."""
         for i in w.pending(AssignIssue):
+            if self._late(w):
+                return
             target = epic if i.step is None else (w.index.get("steps") or {}).get(i.step, {}).get("key")
             ident = ids.get(i.email) if i.email else None
             if target and (ident or not i.email):
@@ -460,20 +479,26 @@ class Executor:
                 self.jira.update(target, {"assignee": person})
             self._mark(w, {i.key: ident or ("unassigned" if not i.email else "no jira user")})
         for i in w.pending(AddLabel):
+            if self._late(w):
+                return
             self.jira.send("add label", "PUT", f"issue/{epic}", {"update": {"labels": [{"add": i.label}]}})
             self._mark(w, {i.key: "labelled"})
 
-    def _due_dates(self, w: Work, intents: Iterable[SetFields]) -> None:
+    def _due_dates(self, w: Work, intents: Iterable[SetFields]) -> bool:
+        """Plan issues re-dated; False: the deadline came first (the rest is left)."""
         plan = {p.step: p for p in (*w.esc.plan, *w.esc.recovery)}
         steps = w.index.get("steps") or {}
         for i in intents:
             have, step = steps.get(i.step or ""), plan.get(i.step or "")
             due = _day(step) if step else None
             if have and step and have.get("due") != due:
+                if self._late(w):
+                    return False
                 self.jira.update(have["key"], {"duedate": due})
                 have["due"] = due
                 self.store.index_put(w.ext, w.index)
             self._mark(w, {i.key: str(due)})
+        return True
 
     def _comment(self, w: Work, epic: str, c: Comment) -> None:
         """Exactly once: an attempt mark, the post, the done mark; after a lost answer (the mark

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from rules.intents import AddWatcher
 from sandbox.faults import Fault
 from sync.runtime import Runtime
 from tests.paths import ROOT
@@ -57,6 +58,27 @@ def test_a_flush_past_its_deadline_leaves_the_details_to_the_next_and_repeats_no
     second = runtime.writer.flush()
     assert second.written == len(first.left) and not second.left
     assert_matches_backtest(sandbox, expected(sandbox))
+
+
+def test_a_flush_whose_details_are_slow_stops_within_a_call_of_its_deadline_and_repeats_nothing(sandbox, runtime):
+    """The deadline is looked at before every call of an escalation's details, not only before its
+    first: a batch whose watcher calls wait (paced, or slow) gives its worker back in time."""
+    runtime.poller.cycle()
+    watchers = {x: sum(isinstance(i, AddWatcher) for i in e.intents) for x, e in runtime.store.outbox().items()}
+    assert max(watchers.values()) >= 5  # one escalation's watchers alone take over 3 s below
+    sandbox.faults.add(Fault("jira", delay_ms=700, rate=1, path_contains="/watchers"))
+    started = time.monotonic()
+    first = runtime.writer.flush(deadline=started + 1.0)
+    took = time.monotonic() - started
+    assert took < 1.0 + 0.7 + 0.8, took  # the deadline, the call in flight, the rest of the batch's own work
+    assert first.left and first.written < len(watchers)
+    assert sorted(landed(sandbox)) == sorted(expected(sandbox))  # every epic and record exists already
+    sandbox.faults.clear()
+    second = runtime.writer.flush()
+    assert second.written == len(first.left) and not runtime.store.outbox()
+    assert_matches_backtest(sandbox, expected(sandbox))  # each watcher once: the sandbox refuses none twice
+    state = sandbox.state("ESC")["jira"]["epics"]
+    assert sum(len(e.get("watchers") or []) for e in state) == sum(watchers.values())
 
 
 def test_a_flush_of_several_batches_makes_every_escalation_visible_before_any_batch_details(sandbox, redis_url):
