@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -26,6 +26,7 @@ from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.escalation import Decision
 from rules.events import Event, HealthScored, TicketOpened, ticket_events
+from rules.hit_window import HitWindow
 from rules.intents import intents_for
 from rules.models import Account, Ticket
 from rules.replay import Replay
@@ -272,8 +273,11 @@ class Poller:
         load = self.store.load()
         replay = Replay(ctx=Context(cfg=self.cfg, directory=directory), states=dict(before),
                         load=Counter(load))
-        for component, known in hits.items():
-            replay.hits[component] = deque(known)
+        window = self.cfg.tiers.multi_customer.window
+        for component, known in hits.items():  # windows with a running count, as the backtest's
+            replay.hits[component] = held = HitWindow(window, keep=window * 2)
+            for hit in sorted(known, key=lambda h: h.at):
+                held.add(hit)
         decisions = replay.feed(events)
         commit.states.update({a: s for a, s in replay.states.items() if before.get(a) != s})
         commit.hits.update({c: list(replay.hits[c]) for c in components})

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from rules.config import parse_config
 from sync.runtime import Runtime
+from tests.sync.conftest import settings_for
 from tests.sync.outcome import assert_matches_backtest, expected, landed
 
 
@@ -129,3 +130,31 @@ def test_health_history_of_an_unknown_account_is_skipped_not_fatal(sandbox, runt
     httpx.post(f"{sandbox.admin_url}/health", json={"account": "001000000000004AAA", "score": 20}).raise_for_status()
     poll, _ = runtime.cycle()
     assert poll.opened == 1  # Umbrella's drop still opens its escalation
+
+
+
+def test_a_component_becomes_multi_customer_across_cycles_from_the_hits_an_earlier_cycle_kept(sandbox, redis_url):
+    """Each cycle reads the component's earlier tickets back (into the running window the backtest
+    uses) and counts them: two accounts' tickets in one cycle, the escalated account's in the next."""
+    runtime = Runtime(settings_for(sandbox, redis_url), clock=sandbox.clock.now)
+    runtime.cycle()
+    escalated = expected(sandbox)
+    target = next(a for a, e in sorted(escalated.items()) if e["tier"] < 3)
+    domains = {a.id: a.domains[0] for a in sandbox.book.accounts}
+    others = [a for a in sorted(domains) if a not in escalated][:2]
+
+    def ticket(account: str, text: str = "The widgets export times out.") -> None:
+        sandbox.add_ticket({"summary": "Widgets export fails", "priority": "Medium", "components": ["Widgets"],
+                            "description": text, "reporter": {"email": f"ops@{domains[account]}", "customer": True}})
+
+    for account in others:
+        ticket(account)
+    poll, _ = runtime.cycle()
+    assert not poll.unmatched and poll.updated == 0  # two accounts: not yet multi-customer
+    sandbox.clock.advance(600)
+    ticket(target, "The widgets export times out again; we will cancel.")  # a trigger: linked to the escalation
+    poll, _ = runtime.cycle()
+    assert not poll.unmatched and poll.updated == 1, poll.decisions
+    assert "multi" in " ".join(poll.decisions[0]["reasons"]).lower(), poll.decisions
+    (record,) = [r for r in sandbox.state("ESC")["salesforce"]["Escalation__c"] if r["Account__c"] == target]
+    assert int(record["Tier__c"]) == 3
