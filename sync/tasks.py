@@ -45,24 +45,28 @@ def countdown(exc: BaseException, retries: int) -> float:
     return min(2.0 ** (retries + 1), 300.0) * random.uniform(0.5, 1.0)
 
 
-def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable[..., Any]], Task]:
+def escalation_task(name: str, lock: str | None = "cycle",
+                    after: Callable[[Runtime, float], None] | None = None) -> Callable[[Callable[..., Any]], Task]:
     """Declare a task: retried on :class:`RetriableError` and Redis outages only (the one retry
     policy above the limiter's 429 pauses), under a named Redis lock.
 
     A task that finds its lock held returns ``"busy"``: another worker is doing the same work,
     and the next beat will come. A :class:`FatalError` is logged, recorded for ``status`` and
-    raised: the task fails (it needs a person; the message says what to change).
+    raised: the task fails (it needs a person; the message says what to change). ``after`` is
+    called with the seconds the task took once it has run and its lock is free.
     """
     def wrap(fn: Callable[..., Any]) -> Task:
         @app.task(name=f"escalation_sync.{name}", bind=True, acks_late=True, max_retries=5)
         @wraps(fn)
         def task(self: Task, *args: Any, **kwargs: Any) -> Any:
             rt = runtime()
+            started = time.monotonic()
             try:
                 if lock is None:
-                    return fn(rt, *args, **kwargs)
-                with RedisLock(rt.redis, rt.store.k.lock(lock), timeout=LOCK_SECONDS):
-                    return fn(rt, *args, **kwargs)
+                    result = fn(rt, *args, **kwargs)
+                else:
+                    with RedisLock(rt.redis, rt.store.k.lock(lock), timeout=LOCK_SECONDS):
+                        result = fn(rt, *args, **kwargs)
             except LockHeld:
                 return "busy"
             except FatalError as exc:
@@ -71,6 +75,9 @@ def escalation_task(name: str, lock: str | None = "cycle") -> Callable[[Callable
                 raise
             except (RetriableError, redis.ConnectionError, redis.TimeoutError) as exc:
                 raise self.retry(exc=exc, countdown=countdown(exc, self.request.retries)) from exc
+            if after is not None:
+                after(rt, time.monotonic() - started)
+            return result
         return task
     return wrap
 
@@ -123,7 +130,18 @@ def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
     return send_batches(rt, [order[n:n + size] for n in range(0, len(order), size)])
 
 
-@escalation_task("poll")
+def poll_again_after_a_long_one(rt: Runtime, took: float) -> None:
+    """A poll longer than the interval (a burst's first read and decision) is followed at once by
+    the next: the beat's polls meanwhile found it busy, and the tickets that came in while it ran
+    would otherwise wait for the next beat and a free slot. Sent once its lock is free; the
+    follow-up reads only what is new, so it is short and does not chain again."""
+    interval = rt.settings.poll_interval_seconds
+    if took > interval:
+        log.info("poll took %.1f s (interval %.0f s): polling again now", took, interval)
+        poll.apply_async(expires=interval, ignore_result=True)
+
+
+@escalation_task("poll", after=poll_again_after_a_long_one)
 def poll(rt: Runtime) -> dict[str, Any]:
     """One cycle: poll, decide and commit; write the severest batch of what it decided here (for
     at most half an interval) and hand the other batches, and whatever earlier cycles left in

@@ -140,3 +140,25 @@ def test_a_waiting_poll_runs_before_a_watch_and_a_batch_queued_ahead_of_it(sandb
     ran = [name.split()[0] for name in ran]
     assert ran[0] == "poll", ran  # first, though sent last
     assert sorted(ran) == ["flush", "flush_batch", "poll", "watch"]
+
+
+def test_a_poll_longer_than_the_interval_is_followed_at_once_by_the_next_and_a_short_one_is_not(sandbox, redis_url):
+    """The beat's polls meanwhile found the long one busy: without the follow-up, tickets that came
+    in during a burst's first read waited for the next beat and a free slot."""
+    app.conf.broker_url = app.conf.result_backend = redis_url
+    env = {**sandbox.env(), "REDIS_URL": redis_url, "JIRA_SEARCH_SETTLE_SECONDS": "2", "POLL_INTERVAL_SECONDS": "2"}
+    sandbox.faults.add(Fault("jira", delay_ms=1200, rate=1, count=3, path_contains="/search"))  # 3 s and more
+    worker = Worker(env, concurrency=1)
+    try:
+        worker.wait_ready()
+        app.send_task("escalation_sync.poll").get(timeout=60)
+        deadline = time.monotonic() + 20
+        while len([s for s in succeeded(worker) if "escalation_sync.poll" in s]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        polls = [s for s in succeeded(worker) if "escalation_sync.poll" in s]
+        assert len(polls) == 2, worker.output()[-3000:]  # the long one, then the follow-up it sent
+        assert "polling again now" in worker.output()
+        time.sleep(3)  # the follow-up was short (the faults are used up): it sends none
+        assert len([s for s in succeeded(worker) if "escalation_sync.poll" in s]) == 2
+    finally:
+        worker.stop()
