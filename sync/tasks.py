@@ -18,6 +18,7 @@ from celery import Task
 from connectors.errors import FatalError, RetriableError
 from connectors.notify import NotifyEvent
 from sync.app import app
+from sync.liveness import read_alive
 from sync.lock import LockHeld, RedisLock
 from sync.runtime import Runtime
 from sync.settings import ServiceSettings, Settings
@@ -130,18 +131,44 @@ def fan_out(rt: Runtime, ids: list[str] | None = None) -> int:
     return send_batches(rt, [order[n:n + size] for n in range(0, len(order), size)])
 
 
-def poll_again_after_a_long_one(rt: Runtime, took: float) -> None:
-    """A poll longer than the interval (a burst's first read and decision) is followed at once by
-    the next: the beat's polls meanwhile found it busy, and the tickets that came in while it ran
-    would otherwise wait for the next beat and a free slot. Sent once its lock is free; the
-    follow-up reads only what is new, so it is short and does not chain again."""
+def after_poll(rt: Runtime, took: float) -> None:
+    """What a poll sends once its lock is free.
+
+    - A poll longer than the interval (a burst's first read and decision) is followed at once by
+      the next: the beat's polls meanwhile found it busy, and the tickets that came in while it ran
+      would otherwise wait for the next beat and a free slot. The follow-up reads only what is new,
+      so it is short and does not chain again.
+    - An overdue SLA watch (:func:`watch_overdue`) is sent at the poll's own priority, ahead of
+      the queued batches.
+    """
     interval = rt.settings.poll_interval_seconds
     if took > interval:
         log.info("poll took %.1f s (interval %.0f s): polling again now", took, interval)
         poll.apply_async(expires=interval, ignore_result=True)
+    if watch_overdue(rt):
+        log.info("the SLA watch has not run for over %.0f s: sending one ahead of the write batches",
+                 2 * rt.settings.sla_watch_interval_seconds)
+        watch.apply_async(priority=0, expires=rt.settings.sla_watch_interval_seconds, ignore_result=True)
 
 
-@escalation_task("poll", after=poll_again_after_a_long_one)
+def watch_overdue(rt: Runtime) -> bool:
+    """Whether no SLA watch has succeeded for two of its intervals and none is running: with one
+    worker slot during a burst, the beat's watches (sent behind the poll, at the batches' priority)
+    expired in the queue while the slot took a poll, a batch, a poll... (172 s without a watch at
+    250 ms a call). At most one is sent every two intervals (``{ns}:watch:sent``). Before the first
+    watch ever, the time is counted from the first poll that found none (``{ns}:watch:awaited``)."""
+    hold = 2 * rt.settings.sla_watch_interval_seconds
+    ns, now = rt.store.k.ns, time.time()
+    last = read_alive(rt.redis, rt.store.k).get("watch")
+    if last is None:
+        rt.redis.set(f"{ns}:watch:awaited", f"{now:.3f}", nx=True, ex=int(hold) * 10 + 60)
+        last = float(rt.redis.get(f"{ns}:watch:awaited") or now)
+    if now - last <= hold or rt.redis.exists(rt.store.k.lock("watch")):
+        return False
+    return bool(rt.redis.set(f"{ns}:watch:sent", "1", nx=True, ex=max(int(hold), 1)))
+
+
+@escalation_task("poll", after=after_poll)
 def poll(rt: Runtime) -> dict[str, Any]:
     """One cycle: poll, decide and commit; write the severest batch of what it decided here (for
     at most half an interval) and hand the other batches, and whatever earlier cycles left in

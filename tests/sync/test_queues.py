@@ -162,3 +162,50 @@ def test_a_poll_longer_than_the_interval_is_followed_at_once_by_the_next_and_a_s
         assert len([s for s in succeeded(worker) if "escalation_sync.poll" in s]) == 2
     finally:
         worker.stop()
+
+
+def test_an_sla_watch_two_intervals_overdue_is_sent_once_and_not_while_one_runs(runtime):
+    from sync.liveness import mark_alive
+    from sync.tasks import watch_overdue
+
+    ns, interval, k = runtime.store.k.ns, runtime.settings.sla_watch_interval_seconds, runtime.store.k
+    assert not watch_overdue(runtime)  # none ever: counted from now
+    runtime.redis.set(f"{ns}:watch:awaited", f"{time.time() - 3 * interval:.3f}")
+    assert watch_overdue(runtime)  # none for three intervals since the first poll found none
+    mark_alive(runtime.redis, "watch", at=time.time() - interval, keys=k)
+    runtime.redis.delete(f"{ns}:watch:sent")
+    assert not watch_overdue(runtime)  # one interval: the beat's next watch comes
+    mark_alive(runtime.redis, "watch", at=time.time() - 3 * interval, keys=k)
+    assert watch_overdue(runtime)
+    assert not watch_overdue(runtime)  # sent: not again for two intervals
+    runtime.redis.delete(f"{ns}:watch:sent")
+    runtime.redis.set(k.lock("watch"), "held")
+    assert not watch_overdue(runtime)  # one is running
+
+
+def test_a_poll_sends_an_overdue_watch_ahead_of_queued_batches(sandbox, redis_url):
+    """One worker slot, batches queued: the watch the poll sends runs before them."""
+    from sync.liveness import mark_alive
+    from sync.keys import Keys
+
+    app.conf.broker_url = app.conf.result_backend = redis_url
+    rt = Runtime(settings_for(sandbox, redis_url))
+    mark_alive(rt.redis, "watch", at=time.time() - 3600, keys=Keys())
+    env = {**sandbox.env(), "REDIS_URL": redis_url, "JIRA_SEARCH_SETTLE_SECONDS": "2"}
+    worker = Worker(env, concurrency=1)
+    try:
+        worker.wait_ready()
+        poll = app.send_task("escalation_sync.poll")
+        batches = [app.send_task("escalation_sync.flush_batch", args=[["none"]]) for _ in range(3)]
+        poll.get(timeout=60)
+        for b in batches:
+            b.get(timeout=60)
+        deadline = time.monotonic() + 20  # a result is stored before its "succeeded" line is logged
+        while len(succeeded(worker)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        order = [s.split("[")[0].rsplit(".", 1)[1] for s in succeeded(worker)]
+        assert "watch" in order, worker.output()[-3000:]
+        # ahead of the batches queued before it (one may be reserved already: the worker prefetches one)
+        assert order[0] == "poll" and order.index("watch") <= 2 and order.count("flush_batch") == 3, order
+    finally:
+        worker.stop()
