@@ -26,6 +26,7 @@ from sync.settings import ServiceSettings, Settings
 log = logging.getLogger("escalation_sync.tasks")
 # renewed every third of it while the task runs; a dead worker's lock frees within this (i16)
 LOCK_SECONDS = ServiceSettings().cycle_lock_seconds
+WATCH_OVERDUE_MIN = 60.0  # seconds without an SLA watch before a poll sends one ahead of the batches
 _runtime: Runtime | None = None
 
 
@@ -147,17 +148,19 @@ def after_poll(rt: Runtime, took: float) -> None:
         poll.apply_async(expires=interval, ignore_result=True)
     if watch_overdue(rt):
         log.info("the SLA watch has not run for over %.0f s: sending one ahead of the write batches",
-                 2 * rt.settings.sla_watch_interval_seconds)
+                 max(2 * rt.settings.sla_watch_interval_seconds, WATCH_OVERDUE_MIN))
         watch.apply_async(priority=0, expires=rt.settings.sla_watch_interval_seconds, ignore_result=True)
 
 
 def watch_overdue(rt: Runtime) -> bool:
-    """Whether no SLA watch has succeeded for two of its intervals and none is running: with one
-    worker slot during a burst, the beat's watches (sent behind the poll, at the batches' priority)
-    expired in the queue while the slot took a poll, a batch, a poll... (172 s without a watch at
-    250 ms a call). At most one is sent every two intervals (``{ns}:watch:sent``). Before the first
-    watch ever, the time is counted from the first poll that found none (``{ns}:watch:awaited``)."""
-    hold = 2 * rt.settings.sla_watch_interval_seconds
+    """Whether no SLA watch has succeeded for two of its intervals (and :data:`WATCH_OVERDUE_MIN`)
+    and none is running: with one worker slot during a burst and 5 s intervals, the beat's watches
+    (sent behind the poll, at the batches' priority) expired in the queue while the slot took a
+    poll, a batch, a poll... (172 s without a watch at 250 ms a call). At most one is sent per that
+    time (``{ns}:watch:sent``): a watch in the middle of a burst costs the burst's writes its slot
+    (every 10 s, it made the same 10k burst 19 s slower at 100 ms). Before the first watch ever,
+    the time is counted from the first poll that found none (``{ns}:watch:awaited``)."""
+    hold = max(2 * rt.settings.sla_watch_interval_seconds, WATCH_OVERDUE_MIN)
     ns, now = rt.store.k.ns, time.time()
     last = read_alive(rt.redis, rt.store.k).get("watch")
     if last is None:
