@@ -282,16 +282,19 @@ def _multi_customer(
     hits, spans = _spans(event, ctx, world)
     if not any(spans):  # most tickets complete no span: nothing to copy
         return state, hits, ()
-    multi = dict(state.multi)
+    multi = known = state.multi
     fanout: list[Finding] = []
     for hit, found in zip(hits, spans, strict=True):
         if found is None:
             continue
         at, accounts = found
-        if hit.component not in multi or at < multi[hit.component]:
+        was = multi.get(hit.component)
+        if was is None or at < was:  # (on a busy component the account mostly knows already: no copy)
+            if multi is known:
+                multi = dict(known)
             multi[hit.component] = at
         fanout.append(Finding(hit.component, at, accounts, event.account))
-    if multi != state.multi:
+    if multi is not known:
         state = replace(state, {"multi": multi})
     return state, hits, tuple(fanout)
 
@@ -341,67 +344,75 @@ def _span_of(
 def _prune(state: AccountState, ctx: Context) -> AccountState:
     """Forget evidence older than the horizon, except what an open escalation still links.
 
-    Asked after every event, and most of the time there is nothing to forget: the oldest of each
-    part is found by C-level ``min`` over its times before anything is rebuilt, and remembered
-    per account for as long as the parts are the same objects (state is never changed in place;
-    most events change one part or none), so that most events only compare two times.
+    Asked after every event, and most of the time there is nothing to forget. The oldest time of
+    each part is remembered per account beside the part it was found in (state is never changed in
+    place; most events change one part or none), so an event finds again only the oldest of the
+    parts it changed (C-level ``min`` over their times) and compares five times before anything is
+    rebuilt.
     """
     watermark = state.watermark
     if watermark is None:
         return state
     cfg = ctx.cfg
     cutoff = watermark - cfg.state.horizon
+    repeat_cutoff = watermark - cfg.triggers.repeat.window
     tickets, fired, health, multi, closed = state.tickets, state.fired, state.health, state.multi, state.closed
     esc = state.escalation
     linked = esc.tickets if esc is not None and esc.is_open else ()
-    firsts = _prune_firsts(ctx)
-    known = firsts.get(state.account)
-    if (known is not None and known[0] is tickets and known[1] is linked and known[2] is fired
-            and known[3] is health and known[4] is multi and known[5] is closed):
-        due, closed_due = cast(datetime | None, known[6]), cast(datetime | None, known[7])
-        if (due is None or due >= cutoff) and (closed_due is None
-                                               or closed_due >= watermark - cfg.triggers.repeat.window):
-            return state
+    memo = ctx.memo
+    firsts = memo.get(_FIRSTS)
+    if firsts is None:
+        firsts = memo[_FIRSTS] = {}
+    account = state.account
+    (k_tickets, k_linked, oldest, k_fired, first_fired, k_health, first_health, k_multi, first_multi,
+     k_closed, first_closed) = firsts.get(account, _NO_FIRSTS)
+    changed = False
+    if tickets is not k_tickets or linked is not k_linked:
+        oldest = _oldest_unlinked(account, tickets, linked, ctx) if tickets else None
+        changed = True
+    if fired is not k_fired:
+        first_fired = min(fired.values()) if fired else None
+        changed = True
+    if health is not k_health:
+        first_health = health[0].at if health else None
+        changed = True
+    if multi is not k_multi:
+        first_multi = min(multi.values()) if multi else None
+        changed = True
+    if closed is not k_closed:
+        first_closed = min(c.closed_at for c in closed) if closed else None
+        changed = True
+    if ((oldest is None or oldest >= cutoff) and (first_fired is None or first_fired >= cutoff)
+            and (first_health is None or first_health >= cutoff) and (first_multi is None or first_multi >= cutoff)
+            and (first_closed is None or first_closed >= repeat_cutoff)):
+        if changed:
+            firsts[account] = (tickets, linked, oldest, fired, first_fired, health, first_health, multi,
+                               first_multi, closed, first_closed)
+        return state
     update: dict[str, object] = {}
-    oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
     if oldest is not None and oldest < cutoff:
         # the old ones found by bisection (:mod:`rules.by_created`): they are few beside the linked ones kept
-        keep = _linked_set(state.account, linked, ctx)
+        keep = _linked_set(account, linked, ctx)
         kept = dict(tickets)
-        gone = [*filterfalse(keep.__contains__, by_created.created_before(state.account, tickets, cutoff, ctx))]
+        gone = [*filterfalse(keep.__contains__, by_created.created_before(account, tickets, cutoff, ctx))]
         for key in gone:
             del kept[key]
-        by_created.removed(state.account, tickets, kept, gone, ctx)
+        by_created.removed(account, tickets, kept, gone, ctx)
         update["tickets"] = kept
-    first_fired = min(fired.values()) if fired else None
     if first_fired is not None and first_fired < cutoff:
         update["fired"] = {k: at for k, at in fired.items() if at >= cutoff}
-    first_health = health[0].at if health else None
     if first_health is not None and first_health < cutoff:
         update["health"] = tuple(s for s in health if s.at >= cutoff)
-    first_multi = min(multi.values()) if multi else None
     if first_multi is not None and first_multi < cutoff:
         update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
-    first_closed = min(c.closed_at for c in closed) if closed else None
-    if first_closed is not None:
-        repeat_cutoff = watermark - cfg.triggers.repeat.window
-        if first_closed < repeat_cutoff:
-            update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
-    if update:
-        return replace(state, update)
-    times = [t for t in (oldest, first_fired, first_health, first_multi) if t is not None]
-    firsts[state.account] = (tickets, linked, fired, health, multi, closed, min(times) if times else None,
-                             first_closed)
-    return state
+    if first_closed is not None and first_closed < repeat_cutoff:
+        update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
+    return replace(state, update)
 
 
-def _prune_firsts(ctx: Context) -> dict[str, tuple[object, ...]]:
-    """Per account: the parts a prune last found nothing to forget in, and their oldest times."""
-    memo = ctx.memo
-    found = memo.get("prune_firsts")
-    if found is None:
-        found = memo["prune_firsts"] = {}
-    return cast(dict[str, tuple[object, ...]], found)
+# per account: the parts a prune last looked at, each beside its oldest time (``_NO_FIRSTS``: none yet)
+_FIRSTS = "prune_firsts"
+_NO_FIRSTS: tuple[object, ...] = (object(),) * 11
 
 
 def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],

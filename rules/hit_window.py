@@ -126,7 +126,9 @@ class HitWindow(Sequence[ComponentHit]):
             return False
         if len(accounts) + (hit.account not in accounts) < count:
             return None
-        return hit.at, accounts.keys() | {hit.account}
+        found = set(accounts)
+        found.add(hit.account)
+        return hit.at, found
 
     def since(self, at: datetime) -> list[ComponentHit]:
         """The hits at or after ``at``, oldest first."""
