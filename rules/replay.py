@@ -140,7 +140,7 @@ class Replay:
         if step is None or step[0] is not before:
             return None
         _, state, outcome, load = step
-        if any(d.action == "open" for d in outcome.decisions) and load != self.load:
+        if outcome.decisions and any(d.action == "open" for d in outcome.decisions) and load != self.load:
             return None  # the owner chosen at opening reads each replay's own load
         if kinds and not agrees(outcome, event, self.ctx, kinds):
             return None
