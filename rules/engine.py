@@ -83,11 +83,7 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     if watermark is not None and watermark - event.at > ctx.cfg.state.horizon:
         return Outcome(state)
     before = state
-    state = _observe(state, event, ctx)
-    hits: tuple[ComponentHit, ...] = ()
-    fanout: tuple[Finding, ...] = ()
-    if isinstance(event, TicketOpened):
-        state, hits, fanout = _multi_customer(state, event, ctx, world)
+    state, hits, fanout = _observe(state, event, ctx, world)
 
     found: list[Trigger] = []
     asked = []
@@ -163,9 +159,13 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     return renewal_pending(account, esc.exec_sponsor, event.at, ctx.cfg)
 
 
-def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
-    """Record the event's facts (idempotently) and move the watermark."""
+def _observe(state: AccountState, event: Event, ctx: Context, world: WorldView,
+             ) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
+    """Record the event's facts (idempotently) and move the watermark; a ticket's component hits
+    and the multi-customer findings it makes (one copy of the state for both)."""
     update: dict[str, object] = {}
+    hits: tuple[ComponentHit, ...] = ()
+    fanout: tuple[Finding, ...] = ()
     if state.watermark is None or event.at > state.watermark:
         update["watermark"] = event.at
     if isinstance(event, TicketOpened):
@@ -174,6 +174,9 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         merged = _merge_facts(old, facts) if old else facts
         if merged != old:
             update["tickets"] = _with_ticket(state, merged, ctx)
+        multi, hits, fanout = _multi_customer(state.multi, event, ctx, world)
+        if multi is not state.multi:
+            update["multi"] = multi
     elif isinstance(event, CommentAdded):
         seen = state.tickets.get(event.ticket.key)
         facts = _commented(event, seen or _facts(event, ctx), ctx)
@@ -191,7 +194,7 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         known = state.multi.get(event.component)
         if mine and (known is None or event.at < known):
             update["multi"] = {**state.multi, event.component: event.at}
-    return replace(state, update) if update else state
+    return (replace(state, update) if update else state), hits, fanout
 
 
 def _with_ticket(state: AccountState, facts: TicketFacts, ctx: Context) -> dict[str, TicketFacts]:
@@ -276,13 +279,14 @@ def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
 
 
 def _multi_customer(
-    state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
-) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
-    """Does this ticket's component now appear in enough accounts' tickets within the window?"""
+    known: dict[str, datetime], event: TicketOpened, ctx: Context, world: WorldView
+) -> tuple[dict[str, datetime], tuple[ComponentHit, ...], tuple[Finding, ...]]:
+    """Does this ticket's component now appear in enough accounts' tickets within the window?
+    The account's findings (``known`` itself when they do not change), the hits, the findings."""
     hits, spans = _spans(event, ctx, world)
     if not any(spans):  # most tickets complete no span: nothing to copy
-        return state, hits, ()
-    multi = known = state.multi
+        return known, hits, ()
+    multi = known
     fanout: list[Finding] = []
     for hit, found in zip(hits, spans, strict=True):
         if found is None:
@@ -294,9 +298,7 @@ def _multi_customer(
                 multi = dict(known)
             multi[hit.component] = at
         fanout.append(Finding(hit.component, at, accounts, event.account))
-    if multi is not known:
-        state = replace(state, {"multi": multi})
-    return state, hits, tuple(fanout)
+    return multi, hits, tuple(fanout)
 
 
 def _spans(event: TicketOpened, ctx: Context, world: WorldView,
