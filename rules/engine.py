@@ -89,8 +89,11 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     asked = []
     for kind in ctx.kinds_for(type(event)):
         got = kind.detect(event, state, found, ctx)
-        asked.append((kind.kind, tuple(got)))
-        found.extend(got)
+        if got:
+            asked.append((kind.kind, tuple(got)))
+            found.extend(got)
+        else:  # (most kinds find nothing in most events)
+            asked.append((kind.kind, ()))
     observed = state
     new = [t for t in dict((t.id, t) for t in found).values()
            if t.id not in state.fired and not adds_nothing(t, state.escalation)] if found else []
@@ -102,7 +105,8 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
         state = replace(state, {"escalation": decision.escalation})
-    if isinstance(event, CommentAdded):  # a public reply by our people on a linked ticket: the log
+    # a public reply by our people on a linked ticket: the log (no escalation, no log)
+    if state.escalation is not None and isinstance(event, CommentAdded):
         replied = ticket_reply(state.escalation, event.ticket, event.comment)
         if replied is not None:
             state = replace(state, {"escalation": replied})
