@@ -173,7 +173,11 @@ class Replay:
         if at < self._informed_at.get(component, at):
             informed.clear()
         self._informed_at[component] = at
-        unsure = finding.accounts - informed - {finding.origin}
+        unsure = finding.accounts - informed
+        if isinstance(unsure, set):  # (a new set: the running count's answer)
+            unsure.discard(finding.origin)
+        else:
+            unsure = unsure - {finding.origin}
         out = []
         listed: tuple[str, ...] | None = None
         for account in sorted(unsure):
