@@ -13,7 +13,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Literal
 
-from rules.copying import replace
+from rules.copying import assemble, replace
 from rules.models import Escalation, Frozen, SeverityChange, TimelineEntry, Trigger, external_id
 from rules.owners import choose_owner
 from rules.plans import plan_for
@@ -137,7 +137,7 @@ def escalate(
     esc = replace(esc, {"plan": plan_for(esc, account.owner, cfg)})
     if prev is not None and esc == prev and not notes:
         return None
-    entries = tuple(TimelineEntry(at=at, text=n) for n in notes)
+    entries = tuple(assemble(TimelineEntry, {"at": at, "text": n}) for n in notes)  # (``at``: an event's, UTC)
     esc = replace(esc, {"timeline": esc.timeline + entries})
     return Decision(action="open" if prev is None else "update", escalation=esc,
                     reasons=tuple(notes))
