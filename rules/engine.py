@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import filterfalse
+from functools import partial
+from itertools import compress, filterfalse
 from operator import attrgetter, itemgetter
 from typing import NamedTuple, cast
 
@@ -112,7 +113,11 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
             state = replace(state, {"escalation": replied})
             decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
                         else Decision(action="update", escalation=replied, reasons=()))
-    return Outcome(_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked))
+    return _outcome((_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked)))
+
+
+# ``Outcome(...)`` of every field, without the named tuple's ``__new__`` in Python (once per event)
+_outcome = cast(Callable[[tuple[object, ...]], Outcome], partial(tuple.__new__, Outcome))
 
 
 def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
@@ -408,7 +413,7 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     if first_fired is not None and first_fired < cutoff:
         update["fired"] = {k: at for k, at in fired.items() if at >= cutoff}
     if first_health is not None and first_health < cutoff:
-        update["health"] = tuple(s for s in health if s.at >= cutoff)
+        update["health"] = tuple(compress(health, map(cutoff.__le__, map(_AT, health))))  # (in C)
     if first_multi is not None and first_multi < cutoff:
         update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
     if first_closed is not None and first_closed < repeat_cutoff:
@@ -459,6 +464,7 @@ def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> Abstract
 
 
 _CREATED = attrgetter("created")
+_AT = attrgetter("at")
 _PAIR_KEY = itemgetter(1)
 # what :func:`rules.escalation.escalate` reads of a linked ticket (severity, tier, sponsor): a comment that
 # changes none of these (most add words or nothing) cannot change the escalation
