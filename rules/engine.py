@@ -181,7 +181,7 @@ def _observe(state: AccountState, event: Event, ctx: Context, world: WorldView,
         facts = _facts(event, ctx)
         old = state.tickets.get(facts.key)
         merged = _merge_facts(old, facts) if old else facts
-        if merged != old:
+        if old is None or merged != old:  # (a new ticket, mostly: no model comparison)
             update["tickets"] = _with_ticket(state, merged, ctx)
         multi, hits, fanout = _multi_customer(state.multi, event, ctx, world)
         if multi is not state.multi:
