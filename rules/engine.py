@@ -130,11 +130,15 @@ def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[Trigger
     """
     if outcome.observed is None:
         return True
-    found: list[Trigger] = []
     memo = ctx.memo
-    names = memo.get(("agrees", kinds))  # the same few kinds for every step of a replay
+    slot = (kinds, type(event))
+    names = memo.get(slot)  # those of the same few kinds that read this type of event, by name
     if names is None:
-        names = memo[("agrees", kinds)] = {kind.kind: kind for kind in kinds}
+        names = memo[slot] = {kind.kind: kind for kind in kinds if kind.events is None
+                              or issubclass(type(event), kind.events)}
+    if not names:  # none reads it (a comment, for the burst and the health drop): the leader's step holds
+        return True
+    found: list[Trigger] = []
     for name, got in outcome.found:
         kind = names.get(name)
         if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:

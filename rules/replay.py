@@ -81,10 +81,7 @@ class Replay:
 
     def feed_one(self, event: Event, follow: Follow | None = None) -> None:
         """:meth:`feed_ordered` of one event (``rules.sharing`` feeds each event to each replay in turn)."""
-        out: list[Decision] = []
-        self._one(event, follow, self._world_view(), out)
-        if out:
-            self.decisions.extend(out)
+        self._one(event, follow, self._world_view(), self.decisions)
 
     def _world_view(self) -> WorldView:
         world = self._world
