@@ -370,7 +370,6 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         return state
     cfg = ctx.cfg
     cutoff = watermark - cfg.state.horizon
-    repeat_cutoff = watermark - cfg.triggers.repeat.window
     tickets, fired, health, multi, closed = state.tickets, state.fired, state.health, state.multi, state.closed
     esc = state.escalation
     linked = esc.tickets if esc is not None and esc.is_open else ()
@@ -399,7 +398,7 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         changed = True
     if ((oldest is None or oldest >= cutoff) and (first_fired is None or first_fired >= cutoff)
             and (first_health is None or first_health >= cutoff) and (first_multi is None or first_multi >= cutoff)
-            and (first_closed is None or first_closed >= repeat_cutoff)):
+            and (first_closed is None or first_closed >= watermark - cfg.triggers.repeat.window)):
         if changed:
             firsts[account] = (tickets, linked, oldest, fired, first_fired, health, first_health, multi,
                                first_multi, closed, first_closed)
@@ -420,6 +419,7 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
         update["health"] = tuple(compress(health, map(cutoff.__le__, map(_AT, health))))  # (in C)
     if first_multi is not None and first_multi < cutoff:
         update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
+    repeat_cutoff = watermark - cfg.triggers.repeat.window
     if first_closed is not None and first_closed < repeat_cutoff:
         update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
     return replace(state, update)
