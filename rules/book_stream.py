@@ -204,20 +204,28 @@ def ordered_events(
     health = health_entries(source.accounts, now, source.health)
     waiting: _Entry | None = next(health, None)  # the earliest health event not yet given
     pending: list[_Entry] = []
+    pop = heapq.heappop
     for index in [*order, -1]:
         us = firsts[index] if index >= 0 else None
         next_at = from_us(us) if us is not None else None
-        while True:
-            best = pending[0] if pending else None
-            from_heap = best is not None
-            if waiting is not None and (best is None or waiting[:2] < best[:2]):
-                best, from_heap = waiting, False
-            if best is None or (next_at is not None and best[0][0] >= next_at):
-                break
-            if from_heap:
-                heapq.heappop(pending)
+        while True:  # what comes before the next ticket's first event: the heap's or the health's earliest
+            if pending:
+                best = pending[0]
+                if waiting is not None:
+                    # (sort key, position): the keys differ but for two events of one account at one instant
+                    key, other = waiting[0], best[0]
+                    if key < other if key != other else waiting[1] < best[1]:
+                        best = waiting
+            elif waiting is not None:
+                best = waiting
             else:
+                break
+            if next_at is not None and best[0][0] >= next_at:
+                break
+            if best is waiting:
                 waiting = next(health, None)
+            else:
+                pop(pending)
             yield best[2]
         if next_at is None:
             return

@@ -18,21 +18,24 @@ from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
-_set = object.__setattr__
+_new = object.__new__  # (pydantic's models define no ``__new__``)
+# the setters of the instance's dict and of pydantic's slots, called directly (``object.__setattr__`` finds
+# them by name on every call: a model is made or copied about a million times in a backtest)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def replace(model: M, update: Mapping[str, Any]) -> M:
     """``model.model_copy(update=update)``, for a frozen model with no extra or private values."""
-    cls = type(model)
-    new = cls.__new__(cls)
-    values = model.__dict__.copy()
-    values.update(update)
-    _set(new, "__dict__", values)
-    _set(new, "__pydantic_extra__", None)
+    new = _new(type(model))
+    _set_dict(new, {**model.__dict__, **update})
+    _set_extra(new, None)
     fields_set = model.__pydantic_fields_set__  # shared when it holds the keys already (most updates):
-    _set(new, "__pydantic_fields_set__",  # pydantic copies it before changing it (``model_copy``)
-         fields_set if update.keys() <= fields_set else fields_set | update.keys())
-    _set(new, "__pydantic_private__", None)
+    # pydantic copies it before changing it (``model_copy``)
+    _set_fields(new, fields_set if update.keys() <= fields_set else fields_set | update.keys())
+    _set_private(new, None)
     return new
 
 
@@ -76,9 +79,9 @@ def assemble(cls: type[M], values: dict[str, Any]) -> M:
 
 def _made(cls: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
     """The model holding ``data`` as its fields, made without validation (pydantic's own slots)."""
-    new = cls.__new__(cls)
-    _set(new, "__dict__", data)
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_fields_set__", fields_set)
-    _set(new, "__pydantic_private__", None)
+    new = _new(cls)
+    _set_dict(new, data)
+    _set_extra(new, None)
+    _set_fields(new, fields_set)
+    _set_private(new, None)
     return new

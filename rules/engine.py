@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import filterfalse
+from functools import partial
+from itertools import compress, filterfalse
 from operator import attrgetter, itemgetter
 from typing import NamedTuple, cast
 
@@ -83,18 +84,17 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
     if watermark is not None and watermark - event.at > ctx.cfg.state.horizon:
         return Outcome(state)
     before = state
-    state = _observe(state, event, ctx)
-    hits: tuple[ComponentHit, ...] = ()
-    fanout: tuple[Finding, ...] = ()
-    if isinstance(event, TicketOpened):
-        state, hits, fanout = _multi_customer(state, event, ctx, world)
+    state, hits, fanout = _observe(state, event, ctx, world)
 
     found: list[Trigger] = []
     asked = []
     for kind in ctx.kinds_for(type(event)):
         got = kind.detect(event, state, found, ctx)
-        asked.append((kind.kind, tuple(got)))
-        found.extend(got)
+        if got:
+            asked.append((kind.kind, tuple(got)))
+            found.extend(got)
+        else:  # (most kinds find nothing in most events)
+            asked.append((kind.kind, ()))
     observed = state
     new = [t for t in dict((t.id, t) for t in found).values()
            if t.id not in state.fired and not adds_nothing(t, state.escalation)] if found else []
@@ -106,13 +106,18 @@ def apply(state: AccountState, event: Event, ctx: Context, world: WorldView) -> 
         decision = escalate(state, new, event.at, ctx, world.load)
     if decision is not None:
         state = replace(state, {"escalation": decision.escalation})
-    if isinstance(event, CommentAdded):  # a public reply by our people on a linked ticket: the log
+    # a public reply by our people on a linked ticket: the log (no escalation, no log)
+    if state.escalation is not None and isinstance(event, CommentAdded):
         replied = ticket_reply(state.escalation, event.ticket, event.comment)
         if replied is not None:
             state = replace(state, {"escalation": replied})
             decision = (decision.model_copy(update={"escalation": replied}) if decision is not None
                         else Decision(action="update", escalation=replied, reasons=()))
-    return Outcome(_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked))
+    return _outcome((_prune(state, ctx), (decision,) if decision else (), hits, fanout, observed, tuple(asked)))
+
+
+# ``Outcome(...)`` of every field, without the named tuple's ``__new__`` in Python (once per event)
+_outcome = cast(Callable[[tuple[object, ...]], Outcome], partial(tuple.__new__, Outcome))
 
 
 def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[TriggerKindBase]) -> bool:
@@ -125,11 +130,15 @@ def agrees(outcome: Outcome, event: Event, ctx: Context, kinds: Sequence[Trigger
     """
     if outcome.observed is None:
         return True
-    found: list[Trigger] = []
     memo = ctx.memo
-    names = memo.get(("agrees", kinds))  # the same few kinds for every step of a replay
+    slot = (kinds, type(event))
+    names = memo.get(slot)  # those of the same few kinds that read this type of event, by name
     if names is None:
-        names = memo[("agrees", kinds)] = {kind.kind: kind for kind in kinds}
+        names = memo[slot] = {kind.kind: kind for kind in kinds if kind.events is None
+                              or issubclass(type(event), kind.events)}
+    if not names:  # none reads it (a comment, for the burst and the health drop): the leader's step holds
+        return True
+    found: list[Trigger] = []
     for name, got in outcome.found:
         kind = names.get(name)
         if kind is not None and tuple(kind.detect(event, outcome.observed, found, ctx)) != got:
@@ -163,17 +172,24 @@ def _may_change(before: AccountState, after: AccountState, event: Event, ctx: Co
     return renewal_pending(account, esc.exec_sponsor, event.at, ctx.cfg)
 
 
-def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
-    """Record the event's facts (idempotently) and move the watermark."""
+def _observe(state: AccountState, event: Event, ctx: Context, world: WorldView,
+             ) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
+    """Record the event's facts (idempotently) and move the watermark; a ticket's component hits
+    and the multi-customer findings it makes (one copy of the state for both)."""
     update: dict[str, object] = {}
+    hits: tuple[ComponentHit, ...] = ()
+    fanout: tuple[Finding, ...] = ()
     if state.watermark is None or event.at > state.watermark:
         update["watermark"] = event.at
     if isinstance(event, TicketOpened):
         facts = _facts(event, ctx)
         old = state.tickets.get(facts.key)
         merged = _merge_facts(old, facts) if old else facts
-        if merged != old:
+        if old is None or merged != old:  # (a new ticket, mostly: no model comparison)
             update["tickets"] = _with_ticket(state, merged, ctx)
+        multi, hits, fanout = _multi_customer(state.multi, event, ctx, world)
+        if multi is not state.multi:
+            update["multi"] = multi
     elif isinstance(event, CommentAdded):
         seen = state.tickets.get(event.ticket.key)
         facts = _commented(event, seen or _facts(event, ctx), ctx)
@@ -191,7 +207,7 @@ def _observe(state: AccountState, event: Event, ctx: Context) -> AccountState:
         known = state.multi.get(event.component)
         if mine and (known is None or event.at < known):
             update["multi"] = {**state.multi, event.component: event.at}
-    return replace(state, update) if update else state
+    return (replace(state, update) if update else state), hits, fanout
 
 
 def _with_ticket(state: AccountState, facts: TicketFacts, ctx: Context) -> dict[str, TicketFacts]:
@@ -276,24 +292,26 @@ def _merge_facts(old: TicketFacts, new: TicketFacts) -> TicketFacts:
 
 
 def _multi_customer(
-    state: AccountState, event: TicketOpened, ctx: Context, world: WorldView
-) -> tuple[AccountState, tuple[ComponentHit, ...], tuple[Finding, ...]]:
-    """Does this ticket's component now appear in enough accounts' tickets within the window?"""
+    known: dict[str, datetime], event: TicketOpened, ctx: Context, world: WorldView
+) -> tuple[dict[str, datetime], tuple[ComponentHit, ...], tuple[Finding, ...]]:
+    """Does this ticket's component now appear in enough accounts' tickets within the window?
+    The account's findings (``known`` itself when they do not change), the hits, the findings."""
     hits, spans = _spans(event, ctx, world)
     if not any(spans):  # most tickets complete no span: nothing to copy
-        return state, hits, ()
-    multi = dict(state.multi)
+        return known, hits, ()
+    multi = known
     fanout: list[Finding] = []
     for hit, found in zip(hits, spans, strict=True):
         if found is None:
             continue
         at, accounts = found
-        if hit.component not in multi or at < multi[hit.component]:
+        was = multi.get(hit.component)
+        if was is None or at < was:  # (on a busy component the account mostly knows already: no copy)
+            if multi is known:
+                multi = dict(known)
             multi[hit.component] = at
         fanout.append(Finding(hit.component, at, accounts, event.account))
-    if multi != state.multi:
-        state = replace(state, {"multi": multi})
-    return state, hits, tuple(fanout)
+    return multi, hits, tuple(fanout)
 
 
 def _spans(event: TicketOpened, ctx: Context, world: WorldView,
@@ -341,10 +359,11 @@ def _span_of(
 def _prune(state: AccountState, ctx: Context) -> AccountState:
     """Forget evidence older than the horizon, except what an open escalation still links.
 
-    Asked after every event, and most of the time there is nothing to forget: the oldest of each
-    part is found by C-level ``min`` over its times before anything is rebuilt, and remembered
-    per account for as long as the parts are the same objects (state is never changed in place;
-    most events change one part or none), so that most events only compare two times.
+    Asked after every event, and most of the time there is nothing to forget. The oldest time of
+    each part is remembered per account beside the part it was found in (state is never changed in
+    place; most events change one part or none), so an event finds again only the oldest of the
+    parts it changed (C-level ``min`` over their times) and compares five times before anything is
+    rebuilt.
     """
     watermark = state.watermark
     if watermark is None:
@@ -354,54 +373,61 @@ def _prune(state: AccountState, ctx: Context) -> AccountState:
     tickets, fired, health, multi, closed = state.tickets, state.fired, state.health, state.multi, state.closed
     esc = state.escalation
     linked = esc.tickets if esc is not None and esc.is_open else ()
-    firsts = _prune_firsts(ctx)
-    known = firsts.get(state.account)
-    if (known is not None and known[0] is tickets and known[1] is linked and known[2] is fired
-            and known[3] is health and known[4] is multi and known[5] is closed):
-        due, closed_due = cast(datetime | None, known[6]), cast(datetime | None, known[7])
-        if (due is None or due >= cutoff) and (closed_due is None
-                                               or closed_due >= watermark - cfg.triggers.repeat.window):
-            return state
+    memo = ctx.memo
+    firsts = memo.get(_FIRSTS)
+    if firsts is None:
+        firsts = memo[_FIRSTS] = {}
+    account = state.account
+    (k_tickets, k_linked, oldest, k_fired, first_fired, k_health, first_health, k_multi, first_multi,
+     k_closed, first_closed) = firsts.get(account, _NO_FIRSTS)
+    changed = False
+    if tickets is not k_tickets or linked is not k_linked:
+        oldest = _oldest_unlinked(account, tickets, linked, ctx) if tickets else None
+        changed = True
+    if fired is not k_fired:
+        first_fired = min(fired.values()) if fired else None
+        changed = True
+    if health is not k_health:
+        first_health = health[0].at if health else None
+        changed = True
+    if multi is not k_multi:
+        first_multi = min(multi.values()) if multi else None
+        changed = True
+    if closed is not k_closed:
+        first_closed = min(c.closed_at for c in closed) if closed else None
+        changed = True
+    if ((oldest is None or oldest >= cutoff) and (first_fired is None or first_fired >= cutoff)
+            and (first_health is None or first_health >= cutoff) and (first_multi is None or first_multi >= cutoff)
+            and (first_closed is None or first_closed >= watermark - cfg.triggers.repeat.window)):
+        if changed:
+            firsts[account] = (tickets, linked, oldest, fired, first_fired, health, first_health, multi,
+                               first_multi, closed, first_closed)
+        return state
     update: dict[str, object] = {}
-    oldest = _oldest_unlinked(state.account, tickets, linked, ctx) if tickets else None
     if oldest is not None and oldest < cutoff:
         # the old ones found by bisection (:mod:`rules.by_created`): they are few beside the linked ones kept
-        keep = _linked_set(state.account, linked, ctx)
+        keep = _linked_set(account, linked, ctx)
         kept = dict(tickets)
-        gone = [*filterfalse(keep.__contains__, by_created.created_before(state.account, tickets, cutoff, ctx))]
+        gone = [*filterfalse(keep.__contains__, by_created.created_before(account, tickets, cutoff, ctx))]
         for key in gone:
             del kept[key]
-        by_created.removed(state.account, tickets, kept, gone, ctx)
+        by_created.removed(account, tickets, kept, gone, ctx)
         update["tickets"] = kept
-    first_fired = min(fired.values()) if fired else None
     if first_fired is not None and first_fired < cutoff:
         update["fired"] = {k: at for k, at in fired.items() if at >= cutoff}
-    first_health = health[0].at if health else None
     if first_health is not None and first_health < cutoff:
-        update["health"] = tuple(s for s in health if s.at >= cutoff)
-    first_multi = min(multi.values()) if multi else None
+        update["health"] = tuple(compress(health, map(cutoff.__le__, map(_AT, health))))  # (in C)
     if first_multi is not None and first_multi < cutoff:
         update["multi"] = {c: at for c, at in multi.items() if at >= cutoff}
-    first_closed = min(c.closed_at for c in closed) if closed else None
-    if first_closed is not None:
-        repeat_cutoff = watermark - cfg.triggers.repeat.window
-        if first_closed < repeat_cutoff:
-            update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
-    if update:
-        return replace(state, update)
-    times = [t for t in (oldest, first_fired, first_health, first_multi) if t is not None]
-    firsts[state.account] = (tickets, linked, fired, health, multi, closed, min(times) if times else None,
-                             first_closed)
-    return state
+    repeat_cutoff = watermark - cfg.triggers.repeat.window
+    if first_closed is not None and first_closed < repeat_cutoff:
+        update["closed"] = tuple(c for c in closed if c.closed_at >= repeat_cutoff)
+    return replace(state, update)
 
 
-def _prune_firsts(ctx: Context) -> dict[str, tuple[object, ...]]:
-    """Per account: the parts a prune last found nothing to forget in, and their oldest times."""
-    memo = ctx.memo
-    found = memo.get("prune_firsts")
-    if found is None:
-        found = memo["prune_firsts"] = {}
-    return cast(dict[str, tuple[object, ...]], found)
+# per account: the parts a prune last looked at, each beside its oldest time (``_NO_FIRSTS``: none yet)
+_FIRSTS = "prune_firsts"
+_NO_FIRSTS: tuple[object, ...] = (object(),) * 11
 
 
 def _oldest_unlinked(account: str, tickets: Mapping[str, TicketFacts], linked: tuple[str, ...],
@@ -442,6 +468,7 @@ def _linked_set(account: str, linked: tuple[str, ...], ctx: Context) -> Abstract
 
 
 _CREATED = attrgetter("created")
+_AT = attrgetter("at")
 _PAIR_KEY = itemgetter(1)
 # what :func:`rules.escalation.escalate` reads of a linked ticket (severity, tier, sponsor): a comment that
 # changes none of these (most add words or nothing) cannot change the escalation

@@ -13,6 +13,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Literal
 
+from rules.copying import assemble, replace
 from rules.models import Escalation, Frozen, SeverityChange, TimelineEntry, Trigger, external_id
 from rules.owners import choose_owner
 from rules.plans import plan_for
@@ -108,7 +109,7 @@ def escalate(
             notes.append(f"Linked {', '.join(joined)}")
         if severity < prev.severity:
             notes.append(f"Severity raised {prev.severity.label} -> {severity.label} ({severity_why})")
-            esc = esc.model_copy(update={
+            esc = replace(esc, {
                 "severity": severity,
                 "severity_history": prev.severity_history + (SeverityChange(at=at, severity=severity),),
             })
@@ -128,15 +129,16 @@ def escalate(
         notes.append(f"Executive sponsor required by {sponsor.due:%Y-%m-%d %H:%M}Z: "
                      f"{'; '.join(sponsor.reasons)}")
 
-    esc = esc.model_copy(update={
+    # (``replace``: a model copy without pydantic's generic copy; an escalation has 38 fields)
+    esc = replace(esc, {
         "triggers": triggers, "tickets": tickets, "tier": tier,
         "stakeholders": tuple(sorted(people)), "exec_sponsor": sponsor, "arr": account.arr,
     })
-    esc = esc.model_copy(update={"plan": plan_for(esc, account.owner, cfg)})
+    esc = replace(esc, {"plan": plan_for(esc, account.owner, cfg)})
     if prev is not None and esc == prev and not notes:
         return None
-    entries = tuple(TimelineEntry(at=at, text=n) for n in notes)
-    esc = esc.model_copy(update={"timeline": esc.timeline + entries})
+    entries = tuple(assemble(TimelineEntry, {"at": at, "text": n}) for n in notes)  # (``at``: an event's, UTC)
+    esc = replace(esc, {"timeline": esc.timeline + entries})
     return Decision(action="open" if prev is None else "update", escalation=esc,
                     reasons=tuple(notes))
 

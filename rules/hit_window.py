@@ -107,9 +107,18 @@ class HitWindow(Sequence[ComponentHit]):
         if self._since is not None and since < self._since:
             return None
         self._since = since
-        while self._start < len(self._hits) and self._times[self._start] < since:
-            self._drop_count(self._hits[self._start].account)
-            self._start += 1
+        start, times = self._start, self._times
+        if start < len(times) and times[start] < since:  # (locals: asked of every ticket of a component)
+            hits, counts, end = self._hits, self._accounts, len(times)
+            while start < end and times[start] < since:
+                account = hits[start].account
+                left = counts[account] - 1
+                if left:
+                    counts[account] = left
+                else:
+                    del counts[account]
+                start += 1
+            self._start = start
         return self._accounts
 
     def newest_span(self, hit: ComponentHit, window: timedelta, count: int,
@@ -126,7 +135,9 @@ class HitWindow(Sequence[ComponentHit]):
             return False
         if len(accounts) + (hit.account not in accounts) < count:
             return None
-        return hit.at, accounts.keys() | {hit.account}
+        found = set(accounts)
+        found.add(hit.account)
+        return hit.at, found
 
     def since(self, at: datetime) -> list[ComponentHit]:
         """The hits at or after ``at``, oldest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rules.config import RulesConfig
-from rules.copying import build
+from rules.copying import assemble
 from rules.models import Comment, Severity, Ticket
 from rules.state import TicketFacts
 from rules.text import (
@@ -40,31 +40,35 @@ def ticket_facts(ticket: Ticket, cfg: RulesConfig, quiet: bool | None = None) ->
         quiet = not text or not has_any_word(text, (cfg.severity.impact_phrases, cfg.tiers.tier4_phrases))
     if quiet:
         text = ""  # one scan says neither list is there (most tickets): the two below read labels only
-    impact = _impact(ticket.labels, text, cfg)
-    if impact and (severity is None or _severity(sev_cfg.impact_severity) < severity):
-        severity, reason = _severity(sev_cfg.impact_severity), impact
-    tier4 = _tier4(ticket.labels, text, cfg)
+    labels = ticket.labels
+    if labels or text:
+        impact = _impact(labels, text, cfg)
+        if impact and (severity is None or _severity(sev_cfg.impact_severity) < severity):
+            severity, reason = _severity(sev_cfg.impact_severity), impact
+        tier4 = _tier4(labels, text, cfg)
+    else:  # no label and no phrase (most tickets): neither can be found
+        tier4 = None
     title = ticket.reporter.title
     exec_title = (
         title
         if ticket.reporter.customer and title and has_whole_word(title, cfg.exec_sponsor.executive_titles)
         else None
     )
-    # the values are the validated ticket's own or made here of the fields' types: no validation again
-    return build(
-        TicketFacts,
-        key=ticket.key,
-        created=ticket.created,
-        components=ticket.components,
-        labels=tuple(label.lower() for label in ticket.labels),
-        words=tuple(sorted(summary_words(ticket.summary))),
-        channel=ticket.channel,
-        severity=severity,
-        severity_reason=reason,
-        tier4_reason=tier4,
-        tier4_at=ticket.created if tier4 else None,
-        exec_title=exec_title,
-    )
+    # the values are the validated ticket's own or made here of the fields' types: no validation again;
+    # every field, in declaration order (``assemble``)
+    return assemble(TicketFacts, {
+        "key": ticket.key,
+        "created": ticket.created,
+        "components": ticket.components,
+        "labels": tuple(label.lower() for label in labels) if labels else (),
+        "words": tuple(sorted(summary_words(ticket.summary))),
+        "channel": ticket.channel,
+        "severity": severity,
+        "severity_reason": reason,
+        "tier4_reason": tier4,
+        "tier4_at": ticket.created if tier4 else None,
+        "exec_title": exec_title,
+    })
 
 
 def with_comment(facts: TicketFacts, comment: Comment, cfg: RulesConfig) -> TicketFacts:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from rules.calendar import deadline
 from rules.config import RulesConfig
+from rules.copying import assemble
 from rules.models import Escalation, PlanStep, SeverityChange, clocked
 
 Clock = Literal["acknowledge", "action_plan", "update"]
@@ -50,7 +51,9 @@ def plan_for(esc: Escalation, csm: str | None, cfg: RulesConfig) -> tuple[PlanSt
     if esc.exec_sponsor.required:
         dues.append(("sponsor_brief", esc.exec_sponsor.due))
     owners = {"owner": esc.owner, "csm": csm.lower() if csm else None}
+    # every value already of its field's type (the due times are UTC: the escalation's own, or made from them
+    # by ``rules.calendar``), so the steps are assembled, not validated: a plan is made at every update
     return tuple(
-        PlanStep(step=step, owner=owners[plan.step_owners.get(step, "owner")], due=due)
+        assemble(PlanStep, {"step": step, "owner": owners[plan.step_owners.get(step, "owner")], "due": due})
         for step, due in dues
     )

@@ -49,6 +49,8 @@ class Replay:
     trace: bool = False  # keep ``last_step`` (a leader of rules.sharing.feed_together)
     last_step: Step | None = None  # the last book event's step: state before, state kept, outcome, load
     _world: WorldView | None = field(default=None, repr=False, compare=False)
+    # off for a follower reading its leader's windows (``rules.sharing``): the leader records every hit
+    records_hits: bool = True
 
     def __post_init__(self) -> None:
         window = self.ctx.cfg.tiers.multi_customer.window
@@ -70,52 +72,64 @@ class Replay:
         of a finding, a state equal to the other's becomes the other's again.
         """
         out: list[Decision] = []
-        keep = self.keep_decisions
+        world = self._world_view()
+        one = self._one
+        for event in events:
+            one(event, follow, world, out)
+        self.decisions.extend(out)
+        return out
+
+    def feed_one(self, event: Event, follow: Follow | None = None) -> None:
+        """:meth:`feed_ordered` of one event (``rules.sharing`` feeds each event to each replay in turn)."""
+        self._one(event, follow, self._world_view(), self.decisions)
+
+    def _world_view(self) -> WorldView:
         world = self._world
         if world is None or world.load is not self.load or world.hits is not self.hits:
             world = self._world = WorldView(load=self.load, hits=self.hits)  # (``--compare`` feeds one event a call)
+        return world
+
+    def _one(self, event: Event, follow: Follow | None, world: WorldView, out: list[Decision]) -> None:
+        """One book event, and what it fans out to other accounts right after."""
         states, ctx = self.states, self.ctx
-        for event in events:
-            pending: deque[Event] | None = None
-            current = event
-            top = True
-            while True:
-                before = states.get(current.account)
-                taken = self._taken(before, current, follow) if top and follow is not None else None
-                if taken is not None:
-                    state, outcome = taken
-                else:
-                    outcome = apply(before or AccountState(account=current.account), current, ctx, world)
-                    state = outcome.state
-                    if outcome.decisions and not self.keep_timeline and state.escalation is not None:
-                        state = replace(state, {"escalation": replace(state.escalation, {"timeline": ()})})
-                if top and self.trace:
-                    # the load as it was before this step (an opening reads it), copied only when needed
-                    self.last_step = (before, state, outcome, Counter(self.load) if outcome.decisions else None)
-                elif not top and follow is not None:  # told of a finding: the leader was told the same
-                    theirs = follow[2].get(current.account)
-                    if theirs is not None and theirs is not state and theirs == state:
-                        state = theirs
-                top = False
-                self.events_applied += 1
-                states[current.account] = state
-                if before is not None and state.multi is not before.multi:
-                    self._forgotten(before, state)
-                if outcome.hits:
-                    self._record_hits(outcome.hits)
-                if outcome.decisions:
-                    self._count(before, outcome.decisions)
-                    if keep:
-                        out.extend(outcome.decisions)
-                if outcome.fanout:
-                    pending = pending if pending is not None else deque()
-                    for finding in outcome.fanout:
-                        pending.extend(self._tell(finding))
-                if not pending:
-                    break
-                current = pending.popleft()
-        self.decisions.extend(out)
-        return out
+        pending: deque[Event] | None = None
+        current = event
+        top = True
+        while True:
+            before = states.get(current.account)
+            taken = self._taken(before, current, follow) if top and follow is not None else None
+            if taken is not None:
+                state, outcome = taken
+            else:
+                outcome = apply(before or AccountState(account=current.account), current, ctx, world)
+                state = outcome.state
+                if outcome.decisions and not self.keep_timeline and state.escalation is not None:
+                    state = replace(state, {"escalation": replace(state.escalation, {"timeline": ()})})
+            if top and self.trace:
+                # the load as it was before this step (an opening reads it), copied only when needed
+                self.last_step = (before, state, outcome, Counter(self.load) if outcome.decisions else None)
+            elif not top and follow is not None:  # told of a finding: the leader was told the same
+                theirs = follow[2].get(current.account)
+                if theirs is not None and theirs is not state and theirs == state:
+                    state = theirs
+            top = False
+            self.events_applied += 1
+            states[current.account] = state
+            if before is not None and state.multi is not before.multi:
+                self._forgotten(before, state)
+            if outcome.hits and self.records_hits:
+                self._record_hits(outcome.hits)
+            if outcome.decisions:
+                self._count(before, outcome.decisions)
+                if self.keep_decisions:
+                    out.extend(outcome.decisions)
+            if outcome.fanout:
+                pending = pending if pending is not None else deque()
+                for finding in outcome.fanout:
+                    pending.extend(self._tell(finding))
+            if not pending:
+                return
+            current = pending.popleft()
 
     def _taken(self, before: AccountState | None, event: Event, follow: Follow) -> tuple[AccountState, Outcome] | None:
         """The followed step, when it is this replay's step too (see :func:`rules.engine.agrees`)."""
@@ -123,7 +137,7 @@ class Replay:
         if step is None or step[0] is not before:
             return None
         _, state, outcome, load = step
-        if any(d.action == "open" for d in outcome.decisions) and load != self.load:
+        if outcome.decisions and any(d.action == "open" for d in outcome.decisions) and load != self.load:
             return None  # the owner chosen at opening reads each replay's own load
         if kinds and not agrees(outcome, event, self.ctx, kinds):
             return None
@@ -156,7 +170,11 @@ class Replay:
         if at < self._informed_at.get(component, at):
             informed.clear()
         self._informed_at[component] = at
-        unsure = finding.accounts - informed - {finding.origin}
+        unsure = finding.accounts - informed
+        if isinstance(unsure, set):  # (a new set: the running count's answer)
+            unsure.discard(finding.origin)
+        else:
+            unsure = unsure - {finding.origin}
         out = []
         listed: tuple[str, ...] | None = None
         for account in sorted(unsure):

@@ -70,12 +70,17 @@ def feed_together(replays: Sequence[Replay], events: Iterable[Event]) -> None:
     leader, others = replays[0], replays[1:]
     follows = [(r, detect_only_difference(leader.ctx.cfg, r.ctx.cfg)) for r in others]
     if not follows:
-        for event in events:
-            leader.feed_ordered((event,))
+        leader.feed_ordered(events)
         return
+    for replay, _ in follows:
+        if replay.ctx.shared is leader.ctx.shared and not replay.hits:
+            # the same multi-customer settings: every event's spans are the leader's (``Context.shared``), and
+            # every replay records every ticket's hits, so the leader's windows serve and it alone records them
+            replay.hits, replay.records_hits = leader.hits, False
     leader.trace = True
+    leader_one = leader.feed_one
     for event in events:
-        leader.feed_ordered((event,))
+        leader_one(event)
         step = leader.last_step
         for replay, kinds in follows:
-            replay.feed_ordered((event,), follow=(step, kinds, leader.states) if kinds is not None else None)
+            replay.feed_one(event, (step, kinds, leader.states) if kinds is not None else None)

@@ -98,11 +98,12 @@ def renewal_pending(account: Account, sponsor: ExecSponsor, at: datetime, cfg: R
     if account.renewal_date is None:
         return False
     days_left = account.renewal_date - at.date()
-    if not timedelta(0) <= days_left <= rules.renewal_within:
+    if not _NONE_LEFT <= days_left <= rules.renewal_within:  # (asked on most events of an open escalation)
         return False
     return not sponsor.required or sponsor.due is None or sponsor.due > at + rules.within
 
 
+_NONE_LEFT = timedelta(0)
 _KIND = attrgetter("kind")
 _EXEC = attrgetter("exec_title")
 _TIER4 = attrgetter("tier4_reason")

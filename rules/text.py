@@ -94,7 +94,7 @@ _STOP = frozenset(["a", "an", "and", "are", "for", "from", "in", "is", "it", "of
 
 def summary_words(summary: str) -> frozenset[str]:
     """A summary reduced to its meaningful words, for same-issue-by-summary matching."""
-    return frozenset(w for w in _WORD.findall(summary.lower()) if w not in _STOP)
+    return frozenset(_WORD.findall(summary.lower())) - _STOP
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:

@@ -31,6 +31,11 @@ class Context:
     # multi-customer span), kept for the step of the same event under another rule set with the
     # same settings there (``rules.sharing``); one entry per kind of result, for the latest event
     shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # scratch space for the rules' memos (the oldest evidence of an account, ...): each entry is checked
+    # against the values it was computed from, so it never changes an answer. (Fields, not cached
+    # properties: both are read on every event, and a plain attribute is the interpreter's fastest read.)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    _kinds_by_type: dict[type, tuple[TriggerKindBase, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def enabled(self) -> tuple[TriggerKindBase, ...]:
@@ -48,16 +53,6 @@ class Context:
             found = known[event_type] = tuple(k for k in self.enabled if k.events is None
                                               or issubclass(event_type, k.events))
         return found
-
-    @cached_property
-    def memo(self) -> dict[Any, Any]:
-        """Scratch space for the rules' memos (the oldest evidence of an account, ...): each
-        entry is checked against the values it was computed from, so it never changes an answer."""
-        return {}
-
-    @cached_property
-    def _kinds_by_type(self) -> dict[type, tuple[TriggerKindBase, ...]]:
-        return {}
 
 
 class TriggerKindBase:

@@ -42,17 +42,30 @@ class TicketBurst(TriggerKindBase):
         new = state.tickets[event.ticket.key]
         out = []
         early, late = new.created - cfg.window, new.created + cfg.window
-        if cfg.same_issue == "summary":  # (a summary issue is named by its earliest ticket, however old)
-            others = list(state.tickets.values())
+        # the groups read the state, the window and how issues are told apart, not the count: another rule
+        # set asking of the very same state (``rules.engine.agrees``, ``Context.shared``) reads them again
+        reads = (cfg.window, cfg.same_issue, cfg.summary_similarity)
+        slot = ctx.shared.get("burst")
+        if slot is not None and slot[0] is event and slot[1] is state.tickets and slot[2] == reads:
+            others, groups = slot[3], slot[4]
         else:
-            # only tickets from a window before this one on can share a span with it, found by bisection
-            # (the others are mostly the old tickets an escalation open for months still links); their
-            # order does not matter: a span is made of its items sorted by time and key
-            others = created_since(state.account, state.tickets, early, ctx)
-            if len(others) < cfg.count:  # (the new ticket is one of them): no issue can have ``count``
-                return []
+            if cfg.same_issue == "summary":  # (a summary issue is named by its earliest ticket, however old)
+                others = list(state.tickets.values())
+            else:
+                # only tickets from a window before this one on can share a span with it, found by bisection
+                # (the others are mostly the old tickets an escalation open for months still links); their
+                # order does not matter: a span is made of its items sorted by time and key
+                others = created_since(state.account, state.tickets, early, ctx)
+            groups = None
+        if cfg.same_issue != "summary" and len(others) < cfg.count:
+            # (the new ticket is one of them): no issue can have ``count``
+            ctx.shared["burst"] = (event, state.tickets, reads, others, groups)
+            return []
+        if groups is None:
+            groups = grouped_with(new, others, ctx.cfg)
+        ctx.shared["burst"] = (event, state.tickets, reads, others, groups)
         anchor = Item(at=new.created, group=new.key, key=new.key)
-        for issue, mates in grouped_with(new, others, ctx.cfg).items():
+        for issue, mates in groups.items():
             if len(mates) < cfg.count:  # no span can hold ``count`` distinct tickets
                 continue
             # only tickets within a window of this one can share a span with it (the span's own rule)
