@@ -27,11 +27,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-try:
-    import ctypes
-except ImportError:  # pragma: no cover - a Python without ctypes: reads stay pydantic's
-    ctypes = None  # type: ignore[assignment]
-
 OFF = "ESCALATION_SYNC_MODEL_READS"
 
 
@@ -44,13 +39,13 @@ class _Hooked:
         raise AttributeError(name)
 
 
-def _slot(generic: int) -> int | None:
+def _slot(ctypes: Any, generic: int) -> int | None:
     """The offset of ``tp_getattro`` in a type object: where ``object`` and a plain class hold the
     generic read and a class with ``__getattr__`` holds something else."""
     size = ctypes.sizeof(ctypes.c_void_p)
     for offset in range(3 * size, 48 * size, size):
         def at(cls: type, offset: int = offset) -> int | None:
-            return ctypes.c_void_p.from_address(id(cls) + offset).value
+            return ctypes.c_void_p.from_address(id(cls) + offset).value  # type: ignore[no-any-return]
         if at(object) == generic and at(_Plain) == generic and at(_Hooked) not in (generic, None):
             return offset
     return None
@@ -86,13 +81,15 @@ def plain_attribute_reads() -> Iterator[int]:
 
 def _patch() -> list[tuple[type, Any, int | None]]:
     """Each class given the generic read: its class, its slot, and what the slot held."""
-    if os.environ.get(OFF) == "pydantic" or sys.implementation.name != "cpython" or ctypes is None:
+    if os.environ.get(OFF) == "pydantic" or sys.implementation.name != "cpython":
         return []
     try:
+        import ctypes
+
         generic = ctypes.cast(ctypes.pythonapi.PyObject_GenericGetAttr, ctypes.c_void_p).value
-    except (AttributeError, ValueError):  # pragma: no cover - not CPython's C API
+    except (ImportError, AttributeError, ValueError):  # pragma: no cover - not CPython's C API
         return []
-    offset = _slot(generic) if generic else None
+    offset = _slot(ctypes, generic) if generic else None
     if offset is None:  # pragma: no cover - an unknown layout: leave everything alone
         return []
     hooked = ctypes.c_void_p.from_address(id(_Hooked) + offset).value
@@ -103,6 +100,10 @@ def _patch() -> list[tuple[type, Any, int | None]]:
 
 
 def _set(cells: list[tuple[type, Any, int | None]]) -> None:
+    if not cells:
+        return
+    import ctypes
+
     for cls, cell, value in cells:
         cell.value = value
         ctypes.pythonapi.PyType_Modified(ctypes.py_object(cls))  # (the interpreter's caches of the class)
