@@ -25,7 +25,6 @@ from rules.compare import compare, pareto, summary
 from rules.config import RulesConfig, merge, parse_config
 from rules.errors import InputError
 from rules.sweep import combinations, overrides, parse_axis
-from sync.commands.attribute_reads import plain_attribute_reads
 from sync.commands.book_files import finish, open_book
 from sync.commands.files import load_config, read_text, report
 from sync.commands.tables import compare_table, sweep_table
@@ -109,7 +108,7 @@ def _no_collections() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    with _no_collections(), plain_attribute_reads():
+    with _no_collections():
         return _run(args)
 
 
