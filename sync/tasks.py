@@ -78,7 +78,10 @@ def escalation_task(name: str, lock: str | None = "cycle",
             except (RetriableError, redis.ConnectionError, redis.TimeoutError) as exc:
                 raise self.retry(exc=exc, countdown=countdown(exc, self.request.retries)) from exc
             if after is not None:
-                after(rt, time.monotonic() - started)
+                try:  # the task's work is done and committed: what it sends next must not fail it
+                    after(rt, time.monotonic() - started)
+                except Exception as exc:  # noqa: BLE001 - the beat's next run covers it
+                    log.warning("%s: follow-up not sent (%s)", name, type(exc).__name__)
             return result
         return task
     return wrap
