@@ -10,6 +10,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from rules.copying import replace
 from rules.engine import Finding, Outcome, WorldView, agrees, apply
@@ -196,20 +197,9 @@ class Replay:
                 self._informed[component].discard(after.account)
 
     def _record_hits(self, hits: Iterable[ComponentHit]) -> None:
-        window = self.ctx.cfg.tiers.multi_customer.window
+        windows = cast(_Windows, self.hits)  # (made one in __post_init__)
         for hit in hits:
-            queue = self.hits[hit.component]
-            if isinstance(queue, HitWindow):
-                queue.add(hit)
-                continue
-            if not isinstance(queue, deque):  # the live pipeline hands in deques; anything else becomes one
-                queue = self.hits[hit.component] = deque(queue)
-            if any(h.key == hit.key for h in queue):
-                continue
-            queue.append(hit)
-            newest = max(h.at for h in queue)
-            while queue and newest - queue[0].at > window * 2:
-                queue.popleft()
+            windows[hit.component].add(hit)
 
     @property
     def made(self) -> int:
@@ -221,14 +211,22 @@ class Replay:
         return sorted(found, key=lambda e: (e.opened, e.account))
 
 
-class _Windows(dict[str, Sequence[ComponentHit]]):
-    """Component -> its hits; a component first seen gets a :class:`HitWindow`."""
+class _Windows(dict[str, HitWindow]):
+    """Component -> its hits in a :class:`HitWindow`: the known ones handed in (the live pipeline's,
+    read back from Redis: any sequence) put in one, and a component first seen gets an empty one."""
 
     def __init__(self, window: timedelta, known: Mapping[str, Sequence[ComponentHit]]) -> None:
-        super().__init__(known)
+        super().__init__()
         self.window = window
+        for component, hits in known.items():
+            self[component] = hits if isinstance(hits, HitWindow) else self._running(hits)
 
-    def __missing__(self, component: str) -> Sequence[ComponentHit]:
+    def _running(self, hits: Sequence[ComponentHit]) -> HitWindow:
         made = HitWindow(self.window, keep=self.window * 2)
-        self[component] = made
+        for hit in sorted(hits, key=lambda h: h.at):
+            made.add(hit)
+        return made
+
+    def __missing__(self, component: str) -> HitWindow:
+        made = self[component] = self._running(())
         return made

@@ -26,7 +26,6 @@ from rules.config import RulesConfig
 from rules.directory import Directory, account_of
 from rules.escalation import Decision
 from rules.events import Event, HealthScored, TicketOpened, ticket_events
-from rules.hit_window import HitWindow
 from rules.intents import intents_for
 from rules.models import Account, Ticket
 from rules.replay import Replay
@@ -272,12 +271,7 @@ class Poller:
         before = self.store.states(involved)
         load = self.store.load()
         replay = Replay(ctx=Context(cfg=self.cfg, directory=directory), states=dict(before),
-                        load=Counter(load))
-        window = self.cfg.tiers.multi_customer.window
-        for component, known in hits.items():  # windows with a running count, as the backtest's
-            replay.hits[component] = held = HitWindow(window, keep=window * 2)
-            for hit in sorted(known, key=lambda h: h.at):
-                held.add(hit)
+                        load=Counter(load), hits=dict(hits))  # each put in a running window, as the backtest's
         decisions = replay.feed(events)
         commit.states.update({a: s for a, s in replay.states.items() if before.get(a) != s})
         commit.hits.update({c: list(replay.hits[c]) for c in components})
